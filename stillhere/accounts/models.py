@@ -1,0 +1,71 @@
+"""Practices and who works in them.
+
+The practice is the tenancy boundary: every query for client data starts from
+the requesting member's practice, and the member's role decides how much of
+it they see (see permissions.py).
+"""
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known time zone (e.g. Europe/London).")
+
+
+class Practice(models.Model):
+    """A solo therapist's or a group's practice; owns clients and members."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+    # Times are stored in UTC; the practice's zone is used for display, for
+    # "local" times in imports and for quiet hours.
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class Membership(models.Model):
+    """A person's place in a practice, and their role there."""
+
+    class Role(models.TextChoices):
+        CLINICIAN = "clinician", "Clinician"      # own caseload only
+        DIRECTOR = "director", "Clinical director"  # whole practice
+        ADMIN = "admin", "Practice admin"         # whole practice, settings
+        CONSULTANT = "consultant", "Consultant"   # de-identified material only
+
+    practice = models.ForeignKey(Practice, models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.CLINICIAN)
+    display_name = models.CharField(max_length=200, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "user"], name="one_membership_per_practice"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.user.get_full_name() or self.user.username
+
+    @property
+    def sees_whole_practice(self) -> bool:
+        return self.role in (self.Role.DIRECTOR, self.Role.ADMIN)
+
+    @property
+    def sees_identifiable_clients(self) -> bool:
+        return self.role != self.Role.CONSULTANT

@@ -1,0 +1,56 @@
+"""The `stillhere` command: Django's management commands under our own name.
+
+`stillhere migrate`, `stillhere simulate`, `stillhere demo` and every other
+verb run with the same settings, so DATABASE_URL and STILLHERE_DATA_DIR are
+honoured everywhere.
+"""
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv if argv is None else argv)
+    argv[0] = "stillhere"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stillhere.settings")
+    if len(argv) > 1 and argv[1] == "demo" and "--help" not in argv and "-h" not in argv:
+        # The demo always gets its own fresh SQLite file, whatever DATABASE_URL
+        # says, so trying the product can never touch a real practice's data.
+        from stillhere.simulator.demo_db import use_fresh_demo_database
+
+        use_fresh_demo_database()
+    if argv[1:] in ([], ["--help"], ["-h"], ["help"]):
+        print(overview())
+        return
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(argv)
+
+
+def overview() -> str:
+    """`stillhere --help`: our own verbs first, each with its one-line purpose."""
+    import django
+    from django.core.management import get_commands, load_command_class
+
+    django.setup()
+    ours, theirs = [], []
+    for name, app in sorted(get_commands().items()):
+        if app.startswith("stillhere."):
+            text = load_command_class(app, name).help.split(". ")[0].rstrip(".")
+            ours.append(f"  {name:<14} {text}")
+        else:
+            theirs.append(name)
+    return "\n".join([
+        "usage: stillhere VERB [options]     (stillhere VERB --help for a verb's options)",
+        "",
+        "stillhere verbs:",
+        *ours,
+        "",
+        "Django verbs: " + ", ".join(theirs),
+        "",
+        "Every verb honours DATABASE_URL and STILLHERE_DATA_DIR.",
+    ])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,201 @@
+"""Clients, their episodes of care, appointments and session markers.
+
+Engagement belongs to an *episode*, not to the client: a client can end
+therapy without goodbye and come back years later, and the return starts a
+new episode linked to the old one so the history is at hand.
+"""
+
+import uuid
+
+from django.db import models
+
+from stillhere.accounts.models import Membership, Practice
+
+STYLE_FLAGS = (
+    ("avoidant", "Avoidant"),
+    ("conflict_avoidant", "Conflict-avoidant"),
+    ("people_pleasing", "People-pleasing"),
+)
+STYLE_FLAG_KEYS = tuple(k for k, _ in STYLE_FLAGS)
+
+
+class Client(models.Model):
+    """A person in therapy with the practice, across all their episodes."""
+
+    practice = models.ForeignKey(Practice, models.CASCADE, related_name="clients")
+    # Public, unguessable id for URLs: no external ids or names in addresses.
+    code = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    external_id = models.CharField(max_length=100)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100, blank=True)
+    preferred_name = models.CharField(max_length=100, blank=True)
+    pronouns = models.CharField(max_length=40, blank=True)
+    birth_date = models.DateField(null=True, blank=True)
+
+    email = models.CharField(max_length=254, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    address_line1 = models.CharField(max_length=200, blank=True)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    region = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+
+    # Each channel needs its own consent; nothing is sent on a channel the
+    # client has not agreed to.
+    consent_email = models.BooleanField(default=False)
+    consent_sms = models.BooleanField(default=False)
+    consent_voicemail = models.BooleanField(default=False)
+    consent_letter = models.BooleanField(default=False)
+    do_not_contact = models.BooleanField(default=False)
+
+    # A current safety concern turns a missed session into a same-day check.
+    safety_concern = models.BooleanField(default=False)
+    safety_note = models.TextField(blank=True)
+    safety_since = models.DateField(null=True, blank=True)
+
+    style_flags = models.JSONField(default=list, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "external_id"], name="client_external_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        first = self.preferred_name or self.first_name
+        return f"{first} {self.last_name}".strip()
+
+    def consented_channels(self) -> list[str]:
+        if self.do_not_contact:
+            return []
+        pairs = [("email", self.consent_email and self.email), ("sms", self.consent_sms and self.phone),
+                 ("voicemail", self.consent_voicemail and self.phone),
+                 ("letter", self.consent_letter and self.address_line1)]
+        return [kind for kind, ok in pairs if ok]
+
+
+class Episode(models.Model):
+    """One course of therapy with one clinician, from first session to ending."""
+
+    class EndReason(models.TextChoices):
+        PLANNED = "planned", "Planned ending"
+        BY_CLIENT = "by_client", "Ended by the client"
+        NO_GOODBYE = "no_goodbye", "Ended without goodbye"
+        REFERRED = "referred", "Referred on"
+        ADMINISTRATIVE = "administrative", "Administrative"
+
+    class State(models.TextChoices):
+        ACTIVE = "active", "Active"
+        WATCH = "watch", "Watch"
+        MISSED = "missed", "Missed a session"
+        LAPSED = "lapsed", "Lapsed"
+        REACHING_OUT = "reaching_out", "Reaching out"
+        RE_ENGAGED = "re_engaged", "Re-engaged"
+        ENDED_NO_GOODBYE = "ended_no_goodbye", "Ended without goodbye (door open)"
+        ENDED_PLANNED = "ended_planned", "Ended as planned"
+        ENDED_BY_CLIENT = "ended_by_client", "Ended by the client"
+        RETURNED = "returned", "Returned"
+
+    practice = models.ForeignKey(Practice, models.CASCADE, related_name="episodes")
+    client = models.ForeignKey(Client, models.CASCADE, related_name="episodes")
+    clinician = models.ForeignKey(Membership, models.PROTECT, related_name="episodes")
+    external_id = models.CharField(max_length=100, blank=True)
+    started = models.DateField()
+    ended = models.DateField(null=True, blank=True)
+    end_reason = models.CharField(max_length=16, choices=EndReason.choices, blank=True)
+    previous = models.OneToOneField(
+        "self", models.SET_NULL, null=True, blank=True, related_name="next_episode"
+    )
+    state = models.CharField(max_length=20, choices=State.choices, default=State.ACTIVE)
+    state_since = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "external_id"], name="episode_external_id",
+                condition=~models.Q(external_id=""),
+            ),
+        ]
+        indexes = [models.Index(fields=["clinician", "ended"])]
+
+    def __str__(self) -> str:
+        return f"Episode {self.pk} from {self.started}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended is None
+
+
+class Appointment(models.Model):
+    """A booked session and what became of it."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        ATTENDED = "attended", "Attended"
+        CANCELLED = "cancelled", "Cancelled with notice"
+        LATE_CANCEL = "late_cancel", "Late cancel"
+        NO_SHOW = "no_show", "No-show"
+        CLINICIAN_CANCELLED = "clinician_cancelled", "Cancelled by clinician"
+        RESCHEDULED = "rescheduled", "Rescheduled"
+
+    class SessionType(models.TextChoices):
+        INTAKE = "intake", "Intake"
+        SESSION = "session", "Session"
+        FINAL = "final", "Final session"
+
+    # Statuses where the client did not come and did not give fair notice.
+    MISSED = (Status.NO_SHOW, Status.LATE_CANCEL)
+
+    practice = models.ForeignKey(Practice, models.CASCADE, related_name="appointments")
+    episode = models.ForeignKey(Episode, models.CASCADE, related_name="appointments")
+    external_id = models.CharField(max_length=100, blank=True)
+    start = models.DateTimeField()
+    booked_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    duration_min = models.PositiveSmallIntegerField(default=50)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCHEDULED)
+    minutes_late = models.PositiveSmallIntegerField(default=0)
+    # Counts attended sessions only, so "session 3" means the third time the
+    # client was actually in the room.
+    session_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    session_type = models.CharField(max_length=10, choices=SessionType.choices, default=SessionType.SESSION)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "external_id"], name="appointment_external_id",
+                condition=~models.Q(external_id=""),
+            ),
+        ]
+        indexes = [models.Index(fields=["episode", "start"]), models.Index(fields=["practice", "start"])]
+        ordering = ["start"]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} at {self.start:%Y-%m-%d %H:%M}"
+
+    @property
+    def was_missed(self) -> bool:
+        return self.status in self.MISSED
+
+
+class SessionMarker(models.Model):
+    """Something the clinician noticed in a session that bears on engagement."""
+
+    class Kind(models.TextChoices):
+        HARD_SESSION = "hard_session", "Hard session"
+        RUPTURE = "rupture", "Rupture noticed"
+        CHECKIN = "checkin", "Check-in held"
+
+    appointment = models.ForeignKey(Appointment, models.CASCADE, related_name="markers")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    note = models.TextField(blank=True)
+    created_by = models.ForeignKey(Membership, models.SET_NULL, null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.get_kind_display()

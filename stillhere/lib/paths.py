@@ -1,0 +1,15 @@
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def data_dir() -> Path:
+    """Where stillhere keeps its SQLite file, secret key and outputs.
+
+    STILLHERE_DATA_DIR if set, else `.stillhere` beside the code: a solo
+    therapist never has to choose, a practice server sets it explicitly.
+    """
+    path = Path(os.getenv("STILLHERE_DATA_DIR", REPO_ROOT / ".stillhere")).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,57 @@
+"""Write a simulated practice as the generic CSV import files and as Parquet.
+
+CSV is what a therapist's EHR export would look like (see README, "Generic
+CSV"); Parquet is the analytics snapshot the feature layer scans with DuckDB.
+"""
+
+from pathlib import Path
+
+import pandas as pd
+
+from .generate import SimulatedPractice
+
+TABLES = ("clinicians", "clients", "episodes", "appointments", "measures", "truth", "truth_episodes")
+
+
+def _iso(ts: pd.Series, tz: str) -> pd.Series:
+    """ISO 8601 with the practice's local offset, as an EHR would export it."""
+    local = ts.dt.tz_convert(tz)
+    return local.dt.strftime("%Y-%m-%dT%H:%M:%S%z").str.replace(r"(\d\d)(\d\d)$", r"\1:\2", regex=True)
+
+
+def appointments_csv_frame(sim: SimulatedPractice) -> pd.DataFrame:
+    a = sim.appointments
+    clients = sim.clients.set_index("client_id")
+    names = (clients["first_name"] + " " + clients["last_name"]).reindex(a["client_id"]).values
+    return pd.DataFrame({
+        "appointment_id": a["appointment_id"],
+        "client_id": a["client_id"],
+        "clinician": a["clinician"],
+        "start": _iso(a["start"], sim.timezone),
+        "status": a["status"],
+        "client_name": names,
+        "booked_at": _iso(a["booked_at"], sim.timezone),
+        "duration_min": a["duration_min"],
+        "late_minutes": a["late_minutes"],
+        "cancelled_at": _iso(a["cancelled_at"], sim.timezone).fillna(""),
+        "episode_id": a["episode_id"],
+        "session_type": a["session_type"],
+        "marker": a["marker"],
+    })
+
+
+def write_practice(sim: SimulatedPractice, out: Path, csv: bool = True, parquet: bool = True) -> dict:
+    """Write every table; returns {name: row count}."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for name in TABLES:
+        df = getattr(sim, name)
+        counts[name] = len(df)
+        if parquet:
+            df.to_parquet(out / f"{name}.parquet", index=False)
+    if csv:
+        sim.clients.to_csv(out / "clients.csv", index=False)
+        appointments_csv_frame(sim).to_csv(out / "appointments.csv", index=False)
+        sim.measures.to_csv(out / "measures.csv", index=False)
+    return counts
