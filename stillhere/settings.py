@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "stillhere.accounts",
     "stillhere.clients",
     "stillhere.audit",
+    "stillhere.engagement",
     "stillhere.measures",
     "stillhere.risk",
     "stillhere.outreach",
@@ -105,6 +106,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = (
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     )
+if os.getenv("TEST_DB_NAME"):
+    # Lets several test runs share one PostgreSQL server without colliding.
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DB_NAME"]}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # argon2 first: new and upgraded passwords are hashed with it.

@@ -1,0 +1,52 @@
+"""Every change of an episode's engagement state, with its reason and time.
+
+A StateChange row is both the history (the client timeline, analytics) and
+the outreach queue: the outreach tick claims unprocessed rows whose new state
+calls for contact (missed, lapsed, safety_check) with a conditional UPDATE on
+`processed`, as healthchecks' sendalerts claims a Flip.
+"""
+
+from django.db import models
+
+from stillhere.accounts.models import Membership, Practice
+from stillhere.clients.models import Episode
+
+
+class StateChange(models.Model):
+    class Source(models.TextChoices):
+        SCAN = "scan", "Engagement scan"
+        OUTREACH = "outreach", "Outreach"
+        CLINICIAN = "clinician", "Clinician override"
+        CLIENT = "client", "Client response"
+        IMPORT = "import", "Import"
+
+    practice = models.ForeignKey(Practice, models.CASCADE, related_name="state_changes")
+    episode = models.ForeignKey(Episode, models.CASCADE, related_name="state_changes")
+    old_state = models.CharField(max_length=20, choices=Episode.State.choices, blank=True)
+    new_state = models.CharField(max_length=20, choices=Episode.State.choices)
+    # A short code for machines ("no_show", "late_cancel", "gap_beyond_cadence",
+    # "safety_no_show", "reply", "override"...) and the same reason in words.
+    reason = models.CharField(max_length=40)
+    detail = models.CharField(max_length=300, blank=True)
+    # When the change took effect in the client's history (e.g. the missed
+    # session's start), which can be earlier than when we noticed it.
+    at = models.DateTimeField()
+    created = models.DateTimeField(auto_now_add=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.SCAN)
+    by = models.ForeignKey(Membership, models.SET_NULL, null=True, blank=True)
+    note = models.TextField(blank=True)  # clinician's override note
+    # Set once by the outreach tick when it has acted on this change.
+    processed = models.DateTimeField(null=True, blank=True)
+    # A missed session with a current safety concern needs a same-day check.
+    safety_check = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["episode", "at"]),
+            models.Index(fields=["processed"], name="statechange_unprocessed",
+                         condition=models.Q(processed__isnull=True)),
+        ]
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.old_state or '—'} → {self.new_state} ({self.reason})"
