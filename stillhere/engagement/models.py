@@ -50,3 +50,22 @@ class StateChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.old_state or '—'} → {self.new_state} ({self.reason})"
+
+
+class PlannedBreak(models.Model):
+    """A pause the client and clinician agreed on (holiday, hospital stay, a
+    client's own "I'd like to pause"). No lapse is raised during a break."""
+
+    practice = models.ForeignKey(Practice, models.CASCADE, related_name="planned_breaks")
+    episode = models.ForeignKey(Episode, models.CASCADE, related_name="planned_breaks")
+    starts = models.DateField()
+    ends = models.DateField()
+    reason = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(Membership, models.SET_NULL, null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["starts"]
+
+    def __str__(self) -> str:
+        return f"Break {self.starts} to {self.ends}"
