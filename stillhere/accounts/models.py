@@ -9,7 +9,15 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+
+# After a missed session, give the client a few days to get in touch before
+# reaching out; longer can feel like abandonment (DESIGN.md, stance 2).
+DEFAULT_WAITING_DAYS = 3
+# A client is "lapsed" when the gap since their last contact passes their own
+# usual gap between sessions times this factor, with no future booking.
+DEFAULT_LAPSE_FACTOR = 2.0
 
 
 def validate_timezone(value: str) -> None:
@@ -25,6 +33,12 @@ class Practice(models.Model):
     # Times are stored in UTC; the practice's zone is used for display, for
     # "local" times in imports and for quiet hours.
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    waiting_days = models.PositiveSmallIntegerField(
+        default=DEFAULT_WAITING_DAYS, validators=[MinValueValidator(1), MaxValueValidator(7)],
+        help_text="Days to wait after a missed session before reaching out (1-7).")
+    lapse_factor = models.FloatField(
+        default=DEFAULT_LAPSE_FACTOR, validators=[MinValueValidator(1.2), MaxValueValidator(6.0)],
+        help_text="A gap this many times the client's usual gap, with nothing booked, is a lapse.")
     created = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
