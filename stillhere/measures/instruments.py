@@ -14,8 +14,9 @@ Sources of the built-in numbers:
   Scale"; Duncan et al. (2003) "The Session Rating Scale"; Duncan (2012)
   "The Partners for Change Outcome Management System", Canadian Psychology
   53(2). Four visual-analogue items of 10 cm, measured to the millimetre,
-  total 0-40. ORS clinical cutoff 25 for adults; 32 for children (the
-  Child ORS norms). SRS below 36 is the published cause for concern.
+  total 0-40. ORS clinical cutoff 25 for adults, 28 for adolescents and
+  32 for children (the Child ORS norms). SRS below 36 is the published
+  cause for concern.
 - PHQ-9: Kroenke, Spitzer & Williams (2001); severity bands 5/10/15/20.
 - GAD-7: Spitzer, Kroenke, Williams & Löwe (2006); severity bands 5/10/15.
 - Caseness and reliable change for PHQ-9 (10; 6 points) and GAD-7 (8;
@@ -33,7 +34,16 @@ BELOW = "below"              # concern when total < value
 AT_OR_ABOVE = "at_or_above"  # concern when total >= value
 
 ADULT = "adult"
-CHILD = "child"
+ADOLESCENT = "adolescent"  # 13 to 17
+CHILD = "child"            # under 13
+
+
+def population_at(birth_date, on) -> str:
+    """Which norms apply on a given day; adult when the birth date is unknown."""
+    if birth_date is None or on is None:
+        return ADULT
+    age = on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+    return CHILD if age < 13 else ADOLESCENT if age < 18 else ADULT
 
 
 @dataclass(frozen=True)
@@ -153,6 +163,7 @@ ORS = Instrument(
            Item(4, "Overall", "general sense of well-being")),
     item_low=0, item_high=10, step=0.1, higher_is_better=True,
     cutoffs=(Cutoff(25, BELOW, "clinical range", ADULT, "non-clinical range"),
+             Cutoff(28, BELOW, "clinical range", ADOLESCENT, "non-clinical range"),
              Cutoff(32, BELOW, "clinical range", CHILD, "non-clinical range")),
     # Duncan (2012) gives 5 points as the ORS reliable change index.
     reliable_change=5, reliable_change_source="Duncan (2012), PCOMS: ORS reliable change index of 5 points",
@@ -183,7 +194,7 @@ PHQ9 = Instrument(
            Band(20, "severe")),
     cutoffs=(Cutoff(10, AT_OR_ABOVE, "clinical range", ADULT, "below caseness"),),
     reliable_change=6, reliable_change_source="NHS Talking Therapies manual: 6 points on PHQ-9",
-    safety_items=(SafetyItem(9, 0, "answered above 0 on the item about thoughts of death or self-harm"),),
+    safety_items=(SafetyItem(9, 0, "(thoughts of death or self-harm) was answered above 0"),),
 )
 
 GAD7 = Instrument(

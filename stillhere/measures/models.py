@@ -8,7 +8,7 @@ stored, already scored and validated by the instrument registry.
 
 from django.db import models
 
-from stillhere.accounts.models import Practice
+from stillhere.accounts.models import Membership, Practice
 from stillhere.clients.models import Appointment, Client, Episode
 
 
@@ -37,3 +37,34 @@ class MeasureResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument} {self.total:g} on {self.taken_on}"
+
+
+class PracticeMeasures(models.Model):
+    """A practice's own measures settings, kept as the TOML text it declared.
+
+    The text is the source of truth (custom instruments, reliable-change
+    overrides, alert thresholds, the check-in interval; see custom.py) and is
+    validated before it is stored, so a practice can keep it in version
+    control and load it again with `stillhere instruments --load`.
+    """
+
+    practice = models.OneToOneField(Practice, models.CASCADE, related_name="measures_settings")
+    toml = models.TextField(blank=True)
+    updated = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(Membership, models.SET_NULL, null=True, blank=True, related_name="+")
+
+    def __str__(self) -> str:
+        return f"Measures settings for {self.practice}"
+
+
+class CheckinInterval(models.Model):
+    """A shorter check-in interval for one client, set by their clinician
+    (after a rupture, say). Without a row the practice default applies."""
+
+    client = models.OneToOneField(Client, models.CASCADE, related_name="checkin_interval")
+    every_sessions = models.PositiveSmallIntegerField()
+    set_by = models.ForeignKey(Membership, models.SET_NULL, null=True, blank=True, related_name="+")
+    updated = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Check in every {self.every_sessions} sessions"

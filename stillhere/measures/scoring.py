@@ -65,8 +65,8 @@ class Score:
 
 
 def _show(value) -> str:
-    text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= 20 else text[:17] + "..."
+    text = repr(value)
+    return text if len(text) <= 20 else text[:16] + "...'"
 
 
 def _fmt(x: float) -> str:
