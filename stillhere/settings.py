@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "stillhere.reflection",
     "stillhere.analytics",
     "stillhere.simulator",
+    "stillhere.ingest",
 ]
 
 MIDDLEWARE = [

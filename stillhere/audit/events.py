@@ -159,8 +159,276 @@ class MeasuresSettingsChanged(Event):
         return {"instruments": list(self.instruments)}
 
 
+@dataclass(kw_only=True)
+class ImportCompleted(Event):
+    """A file (CSV, FHIR, calendar) was imported; counts only, never names or values.
+
+    name: import-completed
+    """
+
+    name: ClassVar[str] = "import-completed"
+    kind: str = ""
+    totals: dict = field(default_factory=dict)
+
+    def data(self):
+        return {"kind": self.kind, **self.totals}
+
+
+@dataclass(kw_only=True)
+class ImportRejected(Event):
+    """An import found problems and wrote nothing; counts only.
+
+    name: import-rejected
+    """
+
+    name: ClassVar[str] = "import-rejected"
+    kind: str = ""
+    totals: dict = field(default_factory=dict)
+
+    def data(self):
+        return {"kind": self.kind, **self.totals}
+
+
 EVENTS: tuple[type[Event], ...] = (ClientViewed, ClientListViewed, PracticeLoaded, MeasureRecorded, MeasuresViewed,
                                      CheckinIntervalSet, CheckinsDueViewed, MeasuresLoaded, MeasuresSettingsChanged)
+EVENTS += (ImportCompleted, ImportRejected)
+
+
+# --- Outreach (stillhere/outreach, stillhere/channels) ---
+
+
+class _StepTarget:
+    """Mixin: the event's target is an outreach step (not an Event itself)."""
+
+    def target(self):
+        return "outreach-step", str(self.step.pk)
+
+
+@dataclass(kw_only=True)
+class OutreachStarted(Event):
+    """The tick started a sequence of outreach steps (or a safety check) for an episode.
+
+    name: outreach-started
+    """
+
+    name: ClassVar[str] = "outreach-started"
+    sequence: Any = None
+    steps: int = 0
+
+    def target(self):
+        return "outreach-sequence", str(self.sequence.pk)
+
+    def data(self):
+        return {"kind": self.sequence.kind, "steps": self.steps}
+
+
+@dataclass(kw_only=True)
+class OutreachStopped(Event):
+    """A sequence stopped: the client replied, rebooked, answered or asked not to be contacted.
+
+    name: outreach-stopped
+    """
+
+    name: ClassVar[str] = "outreach-stopped"
+    sequence: Any = None
+    reason: str = ""
+
+    def target(self):
+        return "outreach-sequence", str(self.sequence.pk)
+
+    def data(self):
+        return {"reason": self.reason[:200]}
+
+
+@dataclass(kw_only=True)
+class OutreachDrafted(_StepTarget, Event):
+    """A step's message was written from its template for the client.
+
+    name: outreach-drafted
+    """
+
+    name: ClassVar[str] = "outreach-drafted"
+    step: Any = None
+    automatic: bool = False
+
+    def data(self):
+        return {"channel": self.step.channel, "automatic": self.automatic}
+
+
+@dataclass(kw_only=True)
+class OutreachStepViewed(_StepTarget, Event):
+    """A member opened a draft or a sent step (its text is client data).
+
+    name: outreach-step-viewed
+    """
+
+    name: ClassVar[str] = "outreach-step-viewed"
+    step: Any = None
+
+
+@dataclass(kw_only=True)
+class OutreachDecided(_StepTarget, Event):
+    """A member approved, edited, skipped, retried or resolved a step.
+
+    name: outreach-decided
+    """
+
+    name: ClassVar[str] = "outreach-decided"
+    step: Any = None
+    action: str = ""
+
+    def data(self):
+        return {"action": self.action, "channel": self.step.channel}
+
+
+@dataclass(kw_only=True)
+class OutreachAttempted(_StepTarget, Event):
+    """An attempt was written and the step handed to its channel; one per outbound contact.
+
+    name: outreach-attempted
+    """
+
+    name: ClassVar[str] = "outreach-attempted"
+    step: Any = None
+    attempt: Any = None
+
+    def data(self):
+        return {"channel": self.step.channel, "attempt": str(self.attempt.code)}
+
+
+@dataclass(kw_only=True)
+class OutreachFailed(_StepTarget, Event):
+    """The channel refused an attempt; shown with a retry button, never retried on its own.
+
+    name: outreach-failed
+    """
+
+    name: ClassVar[str] = "outreach-failed"
+    step: Any = None
+    attempt: Any = None
+    error: str = ""
+    permanent: bool = False
+
+    def data(self):
+        return {"attempt": str(self.attempt.code), "error": self.error[:200], "permanent": self.permanent}
+
+
+@dataclass(kw_only=True)
+class OutreachUncertain(_StepTarget, Event):
+    """A worker died after writing an attempt and before the channel confirmed it.
+
+    name: outreach-uncertain
+    """
+
+    name: ClassVar[str] = "outreach-uncertain"
+    step: Any = None
+    attempt: Any = None
+
+    def data(self):
+        return {"attempt": str(self.attempt.code) if self.attempt else ""}
+
+
+@dataclass(kw_only=True)
+class CallLogged(_StepTarget, Event):
+    """A member logged the outcome of an outreach call.
+
+    name: call-logged
+    """
+
+    name: ClassVar[str] = "call-logged"
+    step: Any = None
+    outcome: str = ""
+
+    def data(self):
+        return {"outcome": self.outcome}
+
+
+@dataclass(kw_only=True)
+class LettersPosted(Event):
+    """A member marked a print batch of letters as posted.
+
+    name: letters-posted
+    """
+
+    name: ClassVar[str] = "letters-posted"
+    batch: Any = None
+    count: int = 0
+
+    def target(self):
+        return "print-batch", str(self.batch.pk)
+
+    def data(self):
+        return {"count": self.count}
+
+
+@dataclass(kw_only=True)
+class LettersPrinted(Event):
+    """A member downloaded a print batch (the letters' text and addresses).
+
+    name: letters-printed
+    """
+
+    name: ClassVar[str] = "letters-printed"
+    batch: Any = None
+    count: int = 0
+
+    def target(self):
+        return "print-batch", str(self.batch.pk)
+
+    def data(self):
+        return {"count": self.count}
+
+
+@dataclass(kw_only=True)
+class OutreachResponded(_StepTarget, Event):
+    """The client chose book, pause or stop on their response page (no login).
+
+    name: outreach-responded
+    """
+
+    name: ClassVar[str] = "outreach-responded"
+    step: Any = None
+    choice: str = ""
+
+    def data(self):
+        return {"choice": self.choice}
+
+
+@dataclass(kw_only=True)
+class ReplyReceived(Event):
+    """A client's reply arrived (email, text) or was logged by staff (letter, call).
+
+    name: reply-received
+    """
+
+    name: ClassVar[str] = "reply-received"
+    reply: Any = None
+
+    def target(self):
+        return "outreach-reply", str(self.reply.pk)
+
+    def data(self):
+        return {"source": self.reply.source}
+
+
+@dataclass(kw_only=True)
+class OutreachTemplateSaved(Event):
+    """A practice's message template was edited (after the tone check).
+
+    name: outreach-template-saved
+    """
+
+    name: ClassVar[str] = "outreach-template-saved"
+    key: str = ""
+    channel: str = ""
+
+    def data(self):
+        return {"key": self.key, "channel": self.channel}
+
+
+EVENTS += (OutreachStarted, OutreachStopped, OutreachDrafted, OutreachStepViewed, OutreachDecided,
+           OutreachAttempted, OutreachFailed, OutreachUncertain, CallLogged, LettersPosted, LettersPrinted,
+           OutreachResponded, ReplyReceived, OutreachTemplateSaved)
 
 
 def record(event: Event) -> AuditEvent:

@@ -1,0 +1,231 @@
+"""The generic CSV files: appointments.csv, clients.csv and measures.csv.
+
+Each file is streamed: rows are parsed, checked and handed to the writer in
+batches, so a million-row export never sits in memory. Every problem names
+the file, line, the file's own column name and the value.
+"""
+
+import csv
+from zoneinfo import ZoneInfo
+
+from . import values as v
+from .mapping import IGNORED, ITEM, OPTIONAL, REQUIRED, Mapping
+from .progress import open_counted
+
+BATCH = 2000
+MAX_ITEMS = 60
+
+
+def _appointment_fields(fm, tz):
+    f = fm.formats
+    return {
+        "client_id": ("client", lambda s: v.text(s, 100)),
+        "clinician": ("clinician", _clinician),
+        "start": ("start", lambda s: v.moment(s, tz, f.get("start", ()))),
+        "status": ("status", lambda s: v.status(s, fm.statuses)),
+        "appointment_id": ("external_id", lambda s: v.text(s, 100)),
+        "client_name": ("client_name", lambda s: v.text(s, 200)),
+        "booked_at": ("booked_at", lambda s: v.moment(s, tz, f.get("booked_at", ()), need_time=False)),
+        "cancelled_at": ("cancelled_at", lambda s: v.moment(s, tz, f.get("cancelled_at", ()), need_time=False)),
+        "duration_min": ("duration_min", lambda s: v.integer(s, 1, 1440)),
+        "late_minutes": ("minutes_late", lambda s: v.integer(s, 0, 600)),
+        "episode_id": ("episode", lambda s: v.text(s, 100)),
+        "session_type": ("session_type", lambda s: v.choice(s, v.SESSION_TYPES, "session type")),
+        "marker": ("marker", lambda s: v.choice(s, v.MARKERS, "session marker")),
+    }
+
+
+# What an empty optional cell means: the field's empty value, so that a
+# re-import with a cleared cell clears the field.
+APPOINTMENT_EMPTY = {"booked_at": None, "cancelled_at": None, "duration_min": 50, "minutes_late": 0,
+                     "session_type": "session", "marker": ""}
+DROP_WHEN_EMPTY = {"external_id", "client_name", "episode", "measure_id"}
+
+
+def _clinician(s: str) -> str:
+    s = v.text(s, 200)
+    return v.email(s).lower() if "@" in s else " ".join(s.split())
+
+
+def _client_fields(fm, tz):
+    f = {
+        "client_id": ("external_id", lambda s: v.text(s, 100)),
+        "first_name": ("first_name", lambda s: v.text(s, 100)),
+        "last_name": ("last_name", lambda s: v.text(s, 100)),
+        "preferred_name": ("preferred_name", lambda s: v.text(s, 100)),
+        "pronouns": ("pronouns", lambda s: v.text(s, 40)),
+        "birth_date": ("birth_date", lambda s: v.day(s, fm.formats.get("birth_date", ()))),
+        "email": ("email", lambda s: v.email(v.text(s, 254))),
+        "phone": ("phone", lambda s: v.text(s, 40)),
+        "address_line1": ("address_line1", lambda s: v.text(s, 200)),
+        "address_line2": ("address_line2", lambda s: v.text(s, 200)),
+        "city": ("city", lambda s: v.text(s, 100)),
+        "region": ("region", lambda s: v.text(s, 100)),
+        "postal_code": ("postal_code", lambda s: v.text(s, 20)),
+        "country": ("country", _country),
+        "style_flags": ("style_flags", v.style_flags),
+    }
+    for b in ("consent_email", "consent_sms", "consent_voicemail", "consent_letter", "do_not_contact",
+              "safety_concern"):
+        f[b] = (b, v.boolean)
+    return f
+
+
+CLIENT_EMPTY = {"birth_date": None, "style_flags": []} | {
+    b: False for b in ("consent_email", "consent_sms", "consent_voicemail", "consent_letter",
+                       "do_not_contact", "safety_concern")}
+
+
+def _country(s: str) -> str:
+    s = s.strip().upper()
+    if s and not (len(s) == 2 and s.isalpha()):
+        raise v.Invalid("must be a two-letter country code (ISO 3166), e.g. GB or US")
+    return s
+
+
+def _measure_fields(fm, tz, header_cols):
+    f = {
+        "client_id": ("client", lambda s: v.text(s, 100)),
+        "date": ("taken_on", lambda s: v.day(s, fm.formats.get("date", ()))),
+        "instrument": ("instrument", lambda s: v.text(s, 40)),
+        "total": ("total", v.number),
+        "measure_id": ("external_id", lambda s: v.text(s, 100)),
+    }
+    for col in header_cols:
+        if ITEM.match(col):
+            f[col] = (col, v.number)
+    return f
+
+
+MEASURE_EMPTY = {"total": None}
+
+
+def _columns(kind, header, fm, report, label):
+    """Which of their columns feeds each of ours; reports unknown and missing ones."""
+    by_norm = {}
+    for i, h in enumerate(header):
+        key = v.norm(h)
+        if key in by_norm:
+            report.problem(label, 1, h, h, "this column name appears twice")
+        by_norm.setdefault(key, i)
+    used, sources = set(), {}
+    ours = list(REQUIRED[kind]) + list(OPTIONAL[kind])
+    if kind == "measures":
+        ours += sorted({v.norm(h) for h in header if ITEM.match(v.norm(h))} | {c for c in fm.columns if ITEM.match(c)})
+    for col in ours:
+        if col in fm.constants:
+            sources[col] = fm.constants[col]
+            continue
+        theirs = fm.columns.get(col, [col])
+        idx = [by_norm.get(v.norm(t)) for t in theirs]
+        if all(i is not None for i in idx):
+            sources[col] = idx
+            used.update(idx)
+        elif col in fm.columns:
+            missing = [t for t, i in zip(theirs, idx) if i is None]
+            report.problem(label, 1, ", ".join(missing), "", f"the mapping names this column for {col}, "
+                           "but the file has no such column")
+        elif col in REQUIRED[kind]:
+            report.problem(label, 1, col, "", "a required column is missing")
+    ignored = [h for i, h in enumerate(header) if i not in used and v.norm(h) in IGNORED[kind]]
+    unknown = [h for i, h in enumerate(header) if i not in used and v.norm(h) not in IGNORED[kind] and h.strip()]
+    if unknown:
+        report.unknown_columns[label] = unknown
+    if ignored:
+        report.ignored_columns[label] = ignored
+    if kind == "measures" and "total" not in sources and not any(ITEM.match(c) for c in sources):
+        report.problem(label, 1, "total", "", "measures need a total column or item_1 … item_n columns")
+    return sources
+
+
+def read(path, kind: str, mapping: Mapping, tz: ZoneInfo, report, label: str, tracker=None):
+    """Yield batches of (line, {field: value}) from one generic CSV file."""
+    fm = mapping[kind]
+    try:
+        f = open_counted(path, tracker, mapping.encoding)
+    except OSError as e:
+        report.problem(label, None, "", "", f"cannot open the file ({e.strerror or e.__class__.__name__})")
+        return
+    line = 0
+    try:
+        with f:
+            reader = csv.reader(f, delimiter=mapping.delimiter)
+            header = next(reader, None)
+            if not header or not any(h.strip() for h in header):
+                report.problem(label, 1, "", "", "the file is empty or has no header row")
+                return
+            header = [h.strip() for h in header]
+            sources = _columns(kind, header, fm, report, label)
+            if report.failed:
+                return
+            if kind == "appointments":
+                fields, empty = _appointment_fields(fm, tz), APPOINTMENT_EMPTY
+            elif kind == "clients":
+                fields, empty = _client_fields(fm, tz), CLIENT_EMPTY
+            else:
+                fields, empty = _measure_fields(fm, tz, sources), MEASURE_EMPTY
+            required = set(REQUIRED[kind])
+            width = len(header)
+            batch = []
+            for row in reader:
+                line = reader.line_num
+                if not row or not any(c.strip() for c in row):
+                    continue
+                if len(row) > width and any(c.strip() for c in row[width:]):
+                    report.problem(label, line, "", "", f"the row has {len(row)} values but the header has "
+                                   f"{width} columns (a comma inside a value needs quotes)")
+                    continue
+                rec, ok = {}, True
+                for col, src in sources.items():
+                    if isinstance(src, str):
+                        cell, name = src, col
+                    else:
+                        cell = " ".join(row[i].strip() if i < len(row) else "" for i in src).strip()
+                        name = header[src[0]]
+                    target, parse = fields[col]
+                    if not cell:
+                        if col in required:
+                            report.problem(label, line, name, "", "a value is required")
+                            ok = False
+                        elif target in empty:
+                            rec[target] = empty[target]
+                        elif target not in DROP_WHEN_EMPTY:
+                            rec[target] = ""
+                        continue
+                    try:
+                        rec[target] = parse(cell)
+                    except v.Invalid as e:
+                        report.problem(label, line, name, cell, str(e))
+                        ok = False
+                if kind == "measures" and ok:
+                    ok = _check_measure(rec, label, line, report)
+                if ok:
+                    batch.append((line, rec))
+                    if len(batch) >= BATCH:
+                        yield batch
+                        batch = []
+            if batch:
+                yield batch
+    except UnicodeDecodeError:
+        report.problem(label, line + 1, "", "", f"the file is not {mapping.encoding} text; name its encoding "
+                       "in a mapping file (encoding = \"cp1252\", say)")
+    except csv.Error as e:
+        report.problem(label, line + 1, "", "", f"the file is not valid CSV ({e})")
+
+
+def _check_measure(rec, label, line, report) -> bool:
+    items = sorted((int(ITEM.match(k).group(1)), k) for k in rec if ITEM.match(k))
+    given = [(n, rec.pop(k)) for n, k in items]
+    given = [(n, x) for n, x in given if x not in ("", None)]
+    if given:
+        numbers = [n for n, _ in given]
+        if numbers != list(range(1, len(numbers) + 1)) or len(numbers) > MAX_ITEMS:
+            report.problem(label, line, f"item_{len(numbers)}", "", "item answers must run item_1, item_2, … "
+                           "with none left out")
+            return False
+        rec["items"] = [x for _, x in given]
+    if rec.get("total") is None and not given:
+        report.problem(label, line, "total", "", "a total or item answers are required")
+        return False
+    return True
+

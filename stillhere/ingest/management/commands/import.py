@@ -1,0 +1,89 @@
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from stillhere.ingest.mapping import MappingError, load_mapping, load_preset, preset_names
+from stillhere.ingest.practice import PracticeChoiceError, practice_for_import
+from stillhere.ingest.service import run_import
+from stillhere.ingest.sources import CsvSource
+
+REJECTED = 2  # exit code when the input had problems and nothing was written
+
+
+class Command(BaseCommand):
+    help = ("Import appointments, clients and measures from CSV, FHIR R4 or a calendar (.ics). "
+            "One transaction: any invalid row and nothing is written (exit code 2).")
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="what", required=True, metavar="{appointments,fhir,ics}")
+
+        def common(p):
+            p.add_argument("--practice", metavar="SLUG", help="the practice (default: the only one)")
+            p.add_argument("--practice-name", default="My practice",
+                           help="name for a new practice when there is none yet")
+            p.add_argument("--timezone", default="UTC",
+                           help="time zone for a new practice, e.g. Europe/London (default UTC)")
+            p.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
+            p.add_argument("--report", type=Path, metavar="OUT.json", help="write the report as JSON")
+
+        a = sub.add_parser("appointments", help="generic CSV (or an EHR export via --preset / --mapping)")
+        a.add_argument("file", type=Path, help="appointments.csv")
+        a.add_argument("--clients", type=Path, metavar="FILE", help="clients.csv")
+        a.add_argument("--measures", type=Path, metavar="FILE", help="measures.csv")
+        how = a.add_mutually_exclusive_group()
+        how.add_argument("--preset", metavar="NAME", help=f"an EHR's vocabulary: {', '.join(preset_names())}")
+        how.add_argument("--mapping", type=Path, metavar="FILE", help="a TOML mapping file")
+        common(a)
+
+        f = sub.add_parser("fhir", help="FHIR R4: a Bundle (.json), bulk NDJSON (.ndjson) or a folder of them")
+        f.add_argument("path", type=Path)
+        common(f)
+
+        i = sub.add_parser("ics", help="a calendar file (.ics)")
+        i.add_argument("file", type=Path)
+        i.add_argument("--clinician", required=True, metavar="EMAIL", help="whose calendar this is")
+        i.add_argument("--client-from", choices=("attendee", "summary", "description"), default="attendee",
+                       help="where the client is named (default: attendee, else the summary)")
+        i.add_argument("--client-pattern", metavar="REGEX",
+                       help="regular expression with a (?P<name>…) or (?P<id>…) group, matched in that field")
+        i.add_argument("--until", metavar="YYYY-MM-DD", help="expand repeating events up to this day "
+                       "(default: 8 weeks from today)")
+        common(i)
+
+    def handle(self, *args, **opts):
+        try:
+            practice, created = practice_for_import(opts["practice"], opts["practice_name"], opts["timezone"])
+            source = self.source(opts)
+        except (PracticeChoiceError, MappingError, ValueError) as e:
+            raise CommandError(str(e))
+        if created:
+            self.stdout.write(f"Created the practice {practice.name!r} ({practice.slug}, {practice.timezone}).")
+        for path in source.paths():
+            if not path.exists():
+                raise CommandError(f"No such file: {path}")
+        report = run_import(practice, source, dry_run=opts["dry_run"])
+        if opts["report"]:
+            opts["report"].write_text(json.dumps(report.to_dict(), indent=2, default=str))
+        out = self.stderr if report.failed else self.stdout
+        for line in report.lines():
+            out.write(line)
+        if report.failed:
+            raise CommandError(f"{report.problem_count:,} problems; nothing was written.", returncode=REJECTED)
+
+    def source(self, opts):
+        if opts["what"] == "appointments":
+            mapping = None
+            if opts["preset"]:
+                mapping = load_preset(opts["preset"])
+            elif opts["mapping"]:
+                mapping = load_mapping(opts["mapping"])
+            return CsvSource(opts["file"], opts["clients"], opts["measures"], mapping)
+        if opts["what"] == "fhir":
+            from stillhere.ingest.fhir import FhirSource
+
+            return FhirSource(opts["path"])
+        from stillhere.ingest.ics import IcsSource
+
+        return IcsSource(opts["file"], clinician=opts["clinician"], client_from=opts["client_from"],
+                         pattern=opts["client_pattern"], until=opts["until"])

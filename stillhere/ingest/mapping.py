@@ -1,0 +1,150 @@
+"""Mapping files (TOML): how another system's export becomes our generic CSV.
+
+A mapping renames columns, maps statuses, parses other date formats and
+supplies constants for columns the export lacks. The presets in presets/ are
+mapping files too, so a practice can start from one with `extends`:
+
+    extends = "simplepractice"          # optional: start from a preset
+    encoding = "utf-8-sig"              # optional
+    delimiter = ","                     # optional
+
+    [appointments.columns]              # our column = their column(s)
+    client_id = "Patient ID"
+    start = ["Date", "Time"]            # several columns, joined with a space
+    [appointments.statuses]             # their status = our status
+    "Kept" = "attended"
+    [appointments.formats]              # our column = strptime format(s)
+    start = "%d/%m/%Y %H:%M"
+    [appointments.constants]            # our column = the value for every row
+    clinician = "sam@practice.example"
+"""
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .values import STATUSES, norm
+
+PRESETS_DIR = Path(__file__).parent / "presets"
+
+REQUIRED = {
+    "appointments": ("client_id", "clinician", "start", "status"),
+    "clients": ("client_id", "first_name", "last_name"),
+    "measures": ("client_id", "date", "instrument"),
+}
+OPTIONAL = {
+    "appointments": ("appointment_id", "client_name", "booked_at", "duration_min", "late_minutes",
+                     "cancelled_at", "episode_id", "session_type", "marker"),
+    "clients": ("preferred_name", "pronouns", "birth_date", "email", "phone", "address_line1",
+                "address_line2", "city", "region", "postal_code", "country", "consent_email",
+                "consent_sms", "consent_voicemail", "consent_letter", "do_not_contact",
+                "safety_concern", "style_flags"),
+    "measures": ("total", "measure_id"),
+}
+# Columns an export may carry that we work out ourselves.
+IGNORED = {"appointments": ("session_number",), "clients": (), "measures": ()}
+DATE_COLUMNS = {"appointments": ("start", "booked_at", "cancelled_at"), "clients": ("birth_date",),
+                "measures": ("date",)}
+ITEM = re.compile(r"^item_(\d{1,2})$")
+
+
+class MappingError(ValueError):
+    pass
+
+
+def known(kind: str, column: str) -> bool:
+    return column in REQUIRED[kind] or column in OPTIONAL[kind] or (kind == "measures" and bool(ITEM.match(column)))
+
+
+@dataclass
+class FileMapping:
+    columns: dict = field(default_factory=dict)    # our column -> [their columns]
+    statuses: dict = field(default_factory=dict)   # norm(their status) -> our status
+    formats: dict = field(default_factory=dict)    # our column -> (strptime formats)
+    constants: dict = field(default_factory=dict)  # our column -> text
+
+
+@dataclass
+class Mapping:
+    name: str = "generic"
+    encoding: str = "utf-8-sig"
+    delimiter: str = ","
+    files: dict = field(default_factory=lambda: {k: FileMapping() for k in REQUIRED})
+
+    def __getitem__(self, kind: str) -> FileMapping:
+        return self.files[kind]
+
+
+def preset_names() -> list[str]:
+    return sorted(p.stem for p in PRESETS_DIR.glob("*.toml"))
+
+
+def load_preset(name: str) -> Mapping:
+    path = PRESETS_DIR / f"{norm(name).replace('_', '')}.toml"
+    if not path.exists():
+        raise MappingError(f"No preset called {name!r}; the presets are: {', '.join(preset_names())}.")
+    return load_mapping(path, name=path.stem)
+
+
+def load_mapping(path, name: str | None = None) -> Mapping:
+    try:
+        raw = Path(path).read_bytes().decode("utf-8-sig")
+        data = tomllib.loads(raw)
+    except (OSError, UnicodeDecodeError) as e:
+        raise MappingError(f"Cannot read the mapping file: {e.__class__.__name__}.") from None
+    except tomllib.TOMLDecodeError as e:
+        raise MappingError(f"The mapping file is not valid TOML: {e}.") from None
+    return parse_mapping(data, name or Path(path).stem)
+
+
+def _texts(where: str, value) -> list[str]:
+    values = value if isinstance(value, list) else [value]
+    if not values or not all(isinstance(v, str) and v for v in values):
+        raise MappingError(f"{where} must be a column name or a list of column names.")
+    return values
+
+
+def parse_mapping(data: dict, name: str) -> Mapping:
+    base = load_preset(data["extends"]) if isinstance(data.get("extends"), str) else Mapping()
+    m = Mapping(name=name, encoding=str(data.get("encoding", base.encoding)),
+                delimiter=str(data.get("delimiter", base.delimiter)), files=base.files)
+    if len(m.delimiter) != 1:
+        raise MappingError("delimiter must be a single character, e.g. \",\" or \";\".")
+    try:
+        "".encode(m.encoding)
+    except LookupError:
+        raise MappingError(f"encoding {m.encoding!r} is not one Python knows (try \"utf-8\" or \"cp1252\").") from None
+    extra = set(data) - {"extends", "encoding", "delimiter", "name", "description", *REQUIRED}
+    if extra:
+        raise MappingError(f"Unknown section(s) in the mapping file: {', '.join(sorted(extra))}.")
+    for kind in REQUIRED:
+        section = data.get(kind, {})
+        if not isinstance(section, dict):
+            raise MappingError(f"[{kind}] must be a table.")
+        fm = m.files[kind]
+        for part, table in section.items():
+            if part not in ("columns", "statuses", "formats", "constants") or not isinstance(table, dict):
+                raise MappingError(f"[{kind}.{part}] is not something a mapping file can say "
+                                   "(columns, statuses, formats, constants).")
+            for ours, value in table.items():
+                where = f"[{kind}.{part}] {ours}"
+                if part == "statuses":
+                    if not isinstance(value, str) or value not in STATUSES:
+                        raise MappingError(f"{where} must map to one of: {', '.join(sorted(STATUSES))}.")
+                    fm.statuses[norm(ours)] = value
+                    continue
+                if not known(kind, ours):
+                    raise MappingError(f"{where}: {ours!r} is not a column of {kind}.csv.")
+                if part == "columns":
+                    fm.columns[ours] = _texts(where, value)
+                elif part == "formats":
+                    if ours not in DATE_COLUMNS[kind]:
+                        raise MappingError(f"{where}: formats apply to date columns only "
+                                           f"({', '.join(DATE_COLUMNS[kind])}).")
+                    fm.formats[ours] = tuple(_texts(where, value))
+                else:
+                    if not isinstance(value, (str, int, float, bool)):
+                        raise MappingError(f"{where} must be a single value.")
+                    fm.constants[ours] = str(value).lower() if isinstance(value, bool) else str(value)
+    return m

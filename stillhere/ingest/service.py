@@ -1,0 +1,56 @@
+"""Run one import: every source, one transaction, one report.
+
+1. The source streams batches of parsed rows, reporting bad cells as it goes.
+2. The writer upserts each batch, until the first problem; after that the
+   rest of the input is still read, to list every problem in one report.
+3. Any problem (or --dry-run) rolls the whole transaction back: a bad file
+   never leaves half a practice behind.
+4. Episode start dates and session numbers are recomputed, and one audit
+   event records the counts.
+"""
+
+import logging
+import traceback
+
+from django.db import transaction
+
+from stillhere.audit.events import ImportCompleted, ImportRejected, record
+
+from .progress import Tracker, total_size
+from .report import ImportReport
+from .writer import Writer
+
+log = logging.getLogger(__name__)
+
+
+class _Rollback(Exception):
+    pass
+
+
+def run_import(practice, source, *, dry_run: bool = False, actor=None, on_progress=None) -> ImportReport:
+    report = ImportReport(kind=source.kind, files=source.labels(), dry_run=dry_run)
+    tracker = Tracker(total_size(source.paths()), on_progress)
+    try:
+        with transaction.atomic():
+            writer = Writer(practice, report, source=source.kind)
+            for table, label, batch in source.batches(practice, report, tracker):
+                if not report.failed:
+                    getattr(writer, f"write_{table}")(batch, label)
+            if not report.failed:
+                writer.finish()
+            if report.failed or dry_run:
+                raise _Rollback
+    except _Rollback:
+        pass
+    except Exception as e:  # a defect, not bad input: say so, keep nothing, log no client data
+        log.error("import failed with %s\n%s", e.__class__.__name__, "".join(traceback.format_tb(e.__traceback__)))
+        report.problem("", None, "", "", f"internal error ({e.__class__.__name__}); nothing was written")
+    tracker.done = tracker.total
+    if on_progress:
+        on_progress(tracker)
+    report.status = "rejected" if report.failed else "checked" if dry_run else "imported"
+    if report.status == "imported":
+        record(ImportCompleted(practice=practice, actor=actor, kind=source.kind, totals=report.totals()))
+    elif report.status == "rejected":
+        record(ImportRejected(practice=practice, actor=actor, kind=source.kind, totals=report.totals()))
+    return report

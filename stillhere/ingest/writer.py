@@ -1,0 +1,425 @@
+"""Write imported rows into the practice: insert the new, update the changed,
+leave the same alone, all matched by external ids.
+
+One writer serves every source (generic CSV, FHIR, calendars) and the
+simulator/demo loader (clients/bulk.py). It works a batch at a time with a
+handful of queries per batch, so memory grows with the number of clients and
+episodes, never with the number of appointments.
+
+Rows are plain dicts. A key that is absent means "the file does not say":
+the field is left as it is. A key that is present always wins, so a cell
+emptied in the export empties the field on re-import.
+"""
+
+import hashlib
+from datetime import date
+
+from django.db import connection
+from django.db.models import Max, Min
+
+from stillhere.clients.models import Appointment, Client, Episode, SessionMarker
+from stillhere.measures.models import MeasureResult
+
+from .clinicians import Clinicians
+from .measures_check import MeasureCheck
+
+CHUNK = 500
+APPT_FIELDS = ("start", "booked_at", "cancelled_at", "duration_min", "status", "minutes_late", "session_type")
+CLIENT_FIELDS = ("first_name", "last_name", "preferred_name", "pronouns", "birth_date", "email", "phone",
+                 "address_line1", "address_line2", "city", "region", "postal_code", "country",
+                 "consent_email", "consent_sms", "consent_voicemail", "consent_letter", "do_not_contact",
+                 "safety_concern", "style_flags")
+STATE_FOR_END = {
+    "no_goodbye": Episode.State.ENDED_NO_GOODBYE,
+    "planned": Episode.State.ENDED_PLANNED,
+    "by_client": Episode.State.ENDED_BY_CLIENT,
+    "referred": Episode.State.ENDED_PLANNED,
+    "administrative": Episode.State.ENDED_PLANNED,
+}
+
+
+def derived_id(*parts) -> str:
+    """A stable external id for a row that has none, so re-importing it matches."""
+    return "h:" + hashlib.sha1("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:24]
+
+
+def split_name(name: str) -> tuple[str, str]:
+    first, _, last = " ".join(name.split()).partition(" ")
+    return first[:100], last[:100]
+
+
+class Writer:
+    def __init__(self, practice, report, source: str = "csv"):
+        self.p, self.tz, self.report, self.source = practice, practice.tz, report, source
+        self.clinicians = Clinicians(practice, report)
+        self.client_pk: dict[str, int] = {}
+        self.clients_seen: set[str] = set()
+        self.episodes: dict[int, list[dict]] = {}   # client pk -> that client's episodes
+        self.episode_ext: dict[str, dict] = {}
+        self.touched: set[int] = set()
+        self.measure_keys: dict[str, int] = {}
+        self._pending: list[dict] = []
+        self._check_measure = None
+        # Rows this import created have ids above the floor: meeting one again
+        # means the file holds the same appointment twice.
+        self.appt_floor = Appointment.objects.aggregate(m=Max("id"))["m"] or 0
+        self.appts_updated: set[int] = set()
+
+    # --- clients ---------------------------------------------------------
+    def write_clients(self, batch, label="clients.csv") -> None:
+        rows = []
+        for line, r in batch:
+            ext = r["external_id"]
+            if ext in self.clients_seen:
+                self.report.problem(label, line, "client_id", ext, "this client appears more than once")
+                continue
+            self.clients_seen.add(ext)
+            rows.append(r)
+        if self.report.failed:
+            return
+        existing = {c.external_id: c for c in
+                    Client.objects.filter(practice=self.p, external_id__in=[r["external_id"] for r in rows])}
+        new, changed, fields = [], [], set()
+        for r in rows:
+            c = existing.get(r["external_id"])
+            if c is None:
+                new.append(Client(practice=self.p, **r))
+                continue
+            diff = [k for k in CLIENT_FIELDS if k in r and getattr(c, k) != r[k]]
+            for k in diff:
+                setattr(c, k, r[k])
+            if diff:
+                changed.append(c)
+                fields.update(diff)
+        Client.objects.bulk_create(new, batch_size=CHUNK)
+        if changed:
+            Client.objects.bulk_update(changed, sorted(fields), batch_size=CHUNK)
+        for c in new + changed + list(existing.values()):
+            self.client_pk[c.external_id] = c.pk
+        self.report.count("clients", "created", len(new))
+        self.report.count("clients", "updated", len(changed))
+        self.report.count("clients", "unchanged", len(rows) - len(new) - len(changed))
+
+    def _client_pks(self, exts) -> None:
+        need = [e for e in set(exts) if e not in self.client_pk]
+        for i in range(0, len(need), CHUNK):
+            self.client_pk.update(Client.objects.filter(practice=self.p, external_id__in=need[i:i + CHUNK])
+                                  .values_list("external_id", "pk"))
+
+    # --- episodes --------------------------------------------------------
+    def _load_episodes(self, client_pks) -> None:
+        need = [c for c in set(client_pks) if c not in self.episodes]
+        for c in need:
+            self.episodes[c] = []
+        for i in range(0, len(need), CHUNK):
+            for e in (Episode.objects.filter(practice=self.p, client_id__in=need[i:i + CHUNK])
+                      .values("id", "external_id", "client_id", "clinician_id", "started", "ended", "previous_id")):
+                self._remember_episode(e)
+
+    def _remember_episode(self, e: dict) -> None:
+        self.episodes.setdefault(e["client_id"], []).append(e)
+        if e["external_id"]:
+            self.episode_ext[e["external_id"]] = e
+
+    def _episode_for(self, client, clinician, day: date) -> dict:
+        """The client's episode with this clinician that holds `day`: the one
+        covering it, else the open one, else a new one (linked to the last
+        ended episode, since a return starts a new episode)."""
+        eps = self.episodes[client]
+        mine = [e for e in eps if e["clinician_id"] == clinician]
+        for e in mine:
+            if e["started"] <= day and (e["ended"] is None or day <= e["ended"]):
+                return e
+        open_ = [e for e in mine if e["ended"] is None]
+        if open_:
+            return max(open_, key=lambda e: e["started"])
+        if mine and day < min(e["started"] for e in mine):
+            return min(mine, key=lambda e: e["started"])
+        taken = {e["previous_id"] for e in eps}
+        before = [e for e in eps if e["ended"] and e["ended"] <= day and e["id"] and e["id"] not in taken]
+        prev = max(before, key=lambda e: e["ended"])["id"] if before else None
+        return self._new_episode(client, clinician, day, "", prev)
+
+    def _new_episode(self, client, clinician, day, ext, previous_id=None) -> dict:
+        e = {"id": None, "external_id": ext, "client_id": client, "clinician_id": clinician, "started": day,
+             "ended": None, "previous_id": previous_id}
+        self._remember_episode(e)
+        self._pending.append(e)
+        return e
+
+    def _create_pending(self) -> None:
+        if not self._pending:
+            return
+        objs = [Episode(practice=self.p, client_id=e["client_id"], clinician_id=e["clinician_id"],
+                        started=e["started"], external_id=e["external_id"], previous_id=e["previous_id"],
+                        state=Episode.State.RETURNED if e["previous_id"] else Episode.State.ACTIVE)
+                for e in self._pending]
+        Episode.objects.bulk_create(objs, batch_size=CHUNK)
+        for e, o in zip(self._pending, objs):
+            e["id"] = o.pk
+        self.report.count("episodes", "created", len(objs))
+        self._pending = []
+
+    def write_episodes(self, batch, label="episodes") -> None:
+        """Episodes given whole (simulator, demo): dates, ending and the link to a previous one."""
+        self._client_pks(r["client"] for _, r in batch)
+        self._load_episodes(self.client_pk[r["client"]] for _, r in batch if r["client"] in self.client_pk)
+        new, changed = [], []
+        for line, r in batch:
+            client = self.client_pk.get(r["client"])
+            if client is None:
+                self.report.problem(label, line, "client_id", r["client"], "no client with this id")
+                continue
+            clinician = self.clinicians.resolve(r["clinician"], r.get("clinician_name", ""))
+            e = self.episode_ext.get(r["external_id"])
+            reason = r.get("end_reason") or ""
+            fields = {"client_id": client, "clinician_id": clinician, "started": r["started"],
+                      "ended": r.get("ended"), "end_reason": reason}
+            if e is None:
+                e = {"id": None, "external_id": r["external_id"], "previous_id": None, **fields}
+                self._remember_episode(e)
+                new.append((e, STATE_FOR_END.get(reason) or Episode.State.ACTIVE))
+            elif any(e.get(k) != v for k, v in fields.items()):
+                e.update(fields)
+                changed.append(e)
+        if self.report.failed:
+            return
+        objs = [Episode(practice=self.p, external_id=e["external_id"], state=state,
+                        **{k: e[k] for k in ("client_id", "clinician_id", "started", "ended", "end_reason")})
+                for e, state in new]
+        Episode.objects.bulk_create(objs, batch_size=CHUNK)
+        for (e, _), o in zip(new, objs):
+            e["id"] = o.pk
+        if changed:
+            Episode.objects.bulk_update(
+                [Episode(pk=e["id"], **{k: e[k] for k in ("client_id", "clinician_id", "started", "ended",
+                                                         "end_reason")}) for e in changed],
+                ["client_id", "clinician_id", "started", "ended", "end_reason"], batch_size=CHUNK)
+        links = []
+        for line, r in batch:
+            prev = r.get("previous")
+            e = self.episode_ext.get(r["external_id"])
+            if prev and e and self.episode_ext.get(prev) and e["previous_id"] != self.episode_ext[prev]["id"]:
+                e["previous_id"] = self.episode_ext[prev]["id"]
+                links.append(Episode(pk=e["id"], previous_id=e["previous_id"]))
+        Episode.objects.bulk_update(links, ["previous"], batch_size=CHUNK)
+        self.report.count("episodes", "created", len(new))
+        self.report.count("episodes", "updated", len(changed))
+
+    # --- appointments ----------------------------------------------------
+    def write_appointments(self, batch, label="appointments.csv") -> None:
+        self._pending = []
+        rows, seen = [], {}
+        for line, r in batch:
+            ext = r.get("external_id") or derived_id(r["client"], r["clinician"], r["start"].isoformat())
+            if ext in seen:
+                self.report.problem(label, line, "appointment_id", r.get("external_id", ""),
+                                    f"the same appointment is already on line {seen[ext]}")
+                continue
+            seen[ext] = line
+            rows.append((line, ext, r))
+
+        self._client_pks(r["client"] for _, _, r in rows)
+        self._add_named_clients(rows, label)
+        existing = {}
+        exts = [ext for _, ext, _ in rows]
+        for i in range(0, len(exts), CHUNK):
+            for a in (Appointment.objects.filter(practice=self.p, external_id__in=exts[i:i + CHUNK])
+                      .values("id", "external_id", "episode_id", *APPT_FIELDS)):
+                existing[a["external_id"]] = a
+        self._load_episodes(self.client_pk[r["client"]] for _, _, r in rows if r["client"] in self.client_pk)
+        self._episode_exts([r["episode"] for _, _, r in rows if r.get("episode")])
+        by_id = {e["id"]: e for eps in self.episodes.values() for e in eps if e["id"]}
+
+        new, changed, fields, markers = [], [], set(), {}
+        for line, ext, r in rows:
+            client = self.client_pk.get(r["client"])
+            if client is None:
+                self.report.problem(label, line, "client_id", r["client"],
+                                    "no client with this id in the clients file or the practice "
+                                    "(add them to clients.csv, or give client_name)")
+                continue
+            old = existing.get(ext)
+            if old and (old["id"] > self.appt_floor or old["id"] in self.appts_updated):
+                self.report.problem(label, line, "appointment_id", ext, "this appointment appears more than once")
+                continue
+            clinician = self.clinicians.resolve(r["clinician"], r.get("clinician_name", ""))
+            day = r["start"].astimezone(self.tz).date()
+            if r.get("episode"):
+                e = self.episode_ext.get(r["episode"])
+                if e is None:
+                    e = self._new_episode(client, clinician, day, r["episode"])
+                elif e["client_id"] != client:
+                    self.report.problem(label, line, "episode_id", r["episode"],
+                                        "this episode belongs to another client")
+                    continue
+            else:
+                e = by_id.get(old["episode_id"]) if old else None
+                if not (e and e["client_id"] == client and e["clinician_id"] == clinician):
+                    e = self._episode_for(client, clinician, day)
+            values = {k: r[k] for k in APPT_FIELDS if k in r}
+            if old is None:
+                new.append((e, ext, values))
+            else:
+                diff = {k: val for k, val in values.items() if old[k] != val}
+                if e["id"] != old["episode_id"]:
+                    diff["episode_id"] = e
+                if diff:
+                    changed.append((old["id"], diff))
+                    fields.update(diff)
+                    self.appts_updated.add(old["id"])
+                self.touched.add(old["episode_id"])
+            if "marker" in r:
+                markers[ext] = r["marker"]
+        if self.report.failed:
+            return
+
+        self._create_pending()
+        objs = [Appointment(practice=self.p, episode_id=e["id"], external_id=ext, **values)
+                for e, ext, values in new]
+        Appointment.objects.bulk_create(objs, batch_size=CHUNK)
+        self.touched.update(e["id"] for e, _, _ in new)
+        if changed:
+            upd = []
+            for pk, diff in changed:
+                a = Appointment(pk=pk)
+                for k, val in diff.items():
+                    if k == "episode_id":
+                        a.episode_id = val["id"]
+                        self.touched.add(val["id"])
+                    else:
+                        setattr(a, k, val)
+                upd.append(a)
+            Appointment.objects.bulk_update(upd, sorted(fields), batch_size=CHUNK)
+        self.report.count("appointments", "created", len(new))
+        self.report.count("appointments", "updated", len(changed))
+        self.report.count("appointments", "unchanged", len(rows) - len(new) - len(changed))
+        if markers:
+            ids = {o.external_id: o.pk for o in objs}
+            ids.update((ext, a["id"]) for ext, a in existing.items())
+            self._sync_markers({ids[ext]: kind for ext, kind in markers.items() if ext in ids})
+
+    def _add_named_clients(self, rows, label) -> None:
+        """Clients named only in the schedule (client_name, a calendar attendee) are added."""
+        new = {}
+        for _, _, r in rows:
+            ext = r["client"]
+            if ext not in self.client_pk and ext not in new and (r.get("client_name") or r.get("new_client")):
+                fields = dict(r.get("new_client") or {})
+                if "first_name" not in fields:
+                    fields["first_name"], fields["last_name"] = split_name(r["client_name"])
+                new[ext] = Client(practice=self.p, external_id=ext, **fields)
+        if new and not self.report.failed:
+            Client.objects.bulk_create(new.values(), batch_size=CHUNK)
+            self.client_pk.update((c.external_id, c.pk) for c in new.values())
+            self.report.count("clients", "created", len(new))
+
+    def _episode_exts(self, exts) -> None:
+        need = [x for x in set(exts) if x not in self.episode_ext]
+        for i in range(0, len(need), CHUNK):
+            found = list(Episode.objects.filter(practice=self.p, external_id__in=need[i:i + CHUNK])
+                         .values_list("client_id", flat=True))
+            self._load_episodes(found)
+
+    def _sync_markers(self, want: dict[int, str]) -> None:
+        """Imported markers follow the file; markers a clinician added by hand stay."""
+        have: dict[int, set] = {}
+        drop = []
+        ids = list(want)
+        for i in range(0, len(ids), CHUNK):
+            for pk, appt, kind in (SessionMarker.objects.filter(appointment_id__in=ids[i:i + CHUNK],
+                                                                created_by__isnull=True)
+                                   .values_list("id", "appointment_id", "kind")):
+                if kind == want[appt]:
+                    have.setdefault(appt, set()).add(kind)
+                else:
+                    drop.append(pk)
+        add = [SessionMarker(appointment_id=a, kind=k) for a, k in want.items() if k and k not in have.get(a, ())]
+        SessionMarker.objects.bulk_create(add, batch_size=CHUNK)
+        for i in range(0, len(drop), CHUNK):
+            SessionMarker.objects.filter(id__in=drop[i:i + CHUNK]).delete()
+        self.report.count("markers", "created", len(add))
+        self.report.count("markers", "updated", len(drop))
+
+    # --- measures --------------------------------------------------------
+    def write_measures(self, batch, label="measures.csv") -> None:
+        self._client_pks(r["client"] for _, r in batch)
+        rows = []
+        for line, r in batch:
+            client = self.client_pk.get(r["client"])
+            if client is None:
+                self.report.problem(label, line, "client_id", r["client"], "no client with this id")
+                continue
+            self._check_measure = self._check_measure or MeasureCheck(self.p)
+            reason = self._check_measure(r)
+            if reason:
+                self.report.problem(label, line, reason[0], reason[1], reason[2])
+                continue
+            ext = r.get("external_id")
+            if not ext:
+                key = derived_id(r["client"], r["instrument"], r["taken_on"].isoformat())
+                n = self.measure_keys[key] = self.measure_keys.get(key, 0) + 1
+                ext = key if n == 1 else f"{key}:{n}"
+            rows.append((line, client, ext, r))
+        if self.report.failed:
+            return
+        self._load_episodes(c for _, c, _, _ in rows)
+        existing = {m.external_id: m for m in
+                    MeasureResult.objects.filter(practice=self.p, external_id__in=[x for _, _, x, _ in rows])}
+        new, changed = [], []
+        for line, client, ext, r in rows:
+            eps = [e for e in self.episodes.get(client, []) if e["id"] and e["started"] <= r["taken_on"]]
+            episode = max(eps, key=lambda e: e["started"])["id"] if eps else None
+            values = {"client_id": client, "instrument": r["instrument"], "taken_on": r["taken_on"],
+                      "taken_at": r.get("taken_at"), "items": r.get("items"), "total": r["total"],
+                      "episode_id": episode, "source": self.source}
+            m = existing.get(ext)
+            if m is None:
+                new.append(MeasureResult(practice=self.p, external_id=ext, **values))
+            elif any(getattr(m, k) != val for k, val in values.items()):
+                for k, val in values.items():
+                    setattr(m, k, val)
+                changed.append(m)
+        MeasureResult.objects.bulk_create(new, batch_size=CHUNK)
+        if changed:
+            MeasureResult.objects.bulk_update(changed, ["client_id", "instrument", "taken_on", "taken_at", "items",
+                                                        "total", "episode_id", "source"], batch_size=CHUNK)
+        self.report.count("measures", "created", len(new))
+        self.report.count("measures", "updated", len(changed))
+        self.report.count("measures", "unchanged", len(rows) - len(new) - len(changed))
+
+    # --- after the last batch ----------------------------------------------
+    def finish(self) -> None:
+        """Episode start dates and session numbers follow from the appointments."""
+        touched = sorted(t for t in self.touched if t)
+        starts = {e["id"]: e for eps in self.episodes.values() for e in eps if e["id"]}
+        moved = []
+        for i in range(0, len(touched), CHUNK):
+            chunk = touched[i:i + CHUNK]
+            for ep, first in (Appointment.objects.filter(episode_id__in=chunk).values("episode_id")
+                              .annotate(first=Min("start")).values_list("episode_id", "first")):
+                day = first.astimezone(self.tz).date()
+                e = starts.get(ep)
+                if e is not None and day < e["started"]:
+                    e["started"] = day
+                    moved.append(Episode(pk=ep, started=day))
+            renumber_sessions(chunk)
+        Episode.objects.bulk_update(moved, ["started"], batch_size=CHUNK)
+
+
+def renumber_sessions(episode_ids) -> None:
+    """session_number = the count of attended sessions so far in the episode.
+    One set-based UPDATE per chunk (PostgreSQL and SQLite ≥ 3.33 both speak
+    UPDATE … FROM)."""
+    if not episode_ids:
+        return
+    t = connection.ops.quote_name(Appointment._meta.db_table)
+    marks = ", ".join(["%s"] * len(episode_ids))
+    with connection.cursor() as cur:
+        cur.execute(f"UPDATE {t} SET session_number = NULL WHERE episode_id IN ({marks}) "
+                    f"AND status <> 'attended' AND session_number IS NOT NULL", list(episode_ids))
+        cur.execute(
+            f"UPDATE {t} SET session_number = r.n FROM (SELECT id, ROW_NUMBER() OVER "
+            f"(PARTITION BY episode_id ORDER BY start, id) AS n FROM {t} WHERE episode_id IN ({marks}) "
+            f"AND status = 'attended') AS r WHERE {t}.id = r.id "
+            f"AND ({t}.session_number IS NULL OR {t}.session_number <> r.n)", list(episode_ids))
