@@ -155,3 +155,22 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "WARNING")},
 }
+
+# Outreach (stillhere/outreach, stillhere/channels). Each channel is enabled
+# by its settings; without them its transport fails with a clear message.
+SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000")
+EMAIL_HOST = os.getenv("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", "25")
+EMAIL_HOST_USER = os.getenv("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.getenv("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "False")
+DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "stillhere@localhost")
+EMAIL_MESSAGE_ID_DOMAIN = os.getenv("EMAIL_MESSAGE_ID_DOMAIN", "stillhere.invalid")
+REPLY_EMAIL_ADDRESS = os.getenv("REPLY_EMAIL_ADDRESS", "")     # e.g. replies@in.example.org (+tag per message)
+INBOUND_EMAIL_SECRET = os.getenv("INBOUND_EMAIL_SECRET", "")   # HMAC key for the inbound email webhook
+SMS_PROVIDER = os.getenv("SMS_PROVIDER", "twilio")
+TWILIO_ACCOUNT = os.getenv("TWILIO_ACCOUNT", "")
+TWILIO_AUTH = os.getenv("TWILIO_AUTH", "")
+TWILIO_FROM = os.getenv("TWILIO_FROM", "")
+TWILIO_MESSAGING_SERVICE_SID = os.getenv("TWILIO_MESSAGING_SERVICE_SID", "")
+TWILIO_API_URL = os.getenv("TWILIO_API_URL", "https://api.twilio.com")

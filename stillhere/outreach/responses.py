@@ -1,0 +1,126 @@
+"""The client's response page: a personal, signed, expiring link with three
+choices (book, pause, stop) and one optional question.
+
+The token names only the step (its random code); it carries no name and no
+clinical content, and it works once: the Response row is unique per step.
+"""
+
+from datetime import datetime, timedelta as td
+
+from django.core import signing
+from django.db import IntegrityError, transaction
+
+from stillhere.audit.events import OutreachResponded, record
+from stillhere.clients.models import Episode
+from stillhere.engagement.models import PlannedBreak, StateChange
+
+from . import templating
+from .models import OutreachSettings, OutreachStep, Response
+from .sequences import mark, stop_sequences
+
+SALT = "stillhere.outreach.response"
+PAUSE_WEEKS = 6
+MAX_HELP_CHARS = 1000
+
+
+class BadToken(Exception):
+    """The link is forged, damaged, expired or already used; the message
+    says which, in words a client understands."""
+
+
+def make_token(step) -> str:
+    return signing.dumps(step.code.hex, salt=SALT)
+
+
+def response_url(step) -> str:
+    return f"{templating.site_url()}/r/{make_token(step)}/"
+
+
+def read_token(token: str) -> OutreachStep:
+    """The step a token names, or BadToken."""
+    if len(token) > 200:
+        raise BadToken("This link is not valid.")
+    try:
+        # The practice's own link lifetime is checked below; this bound just
+        # keeps a wildly old token from ever loading a row.
+        code = signing.loads(token, salt=SALT, max_age=td(days=366))
+    except signing.SignatureExpired:
+        raise BadToken("This link has expired.") from None
+    except signing.BadSignature:
+        raise BadToken("This link is not valid. Please check it was copied in full.") from None
+    step = (OutreachStep.objects.select_related("practice", "client", "episode__clinician__user", "sequence")
+            .filter(code=code).first())
+    if step is None:
+        raise BadToken("This link is not valid.")
+    prefs = OutreachSettings.for_practice(step.practice)
+    try:
+        signing.loads(token, salt=SALT, max_age=td(days=prefs.link_days))
+    except signing.SignatureExpired:
+        raise BadToken("This link has expired.") from None
+    return step
+
+
+def already_answered(step) -> bool:
+    return Response.objects.filter(step=step).exists()
+
+
+def respond(step, choice: str, what_would_help: str, final_session: bool, now: datetime) -> Response:
+    """Record the client's choice, act on it and tell the clinician.
+
+    - book: the sequence stops and the episode is re-engaged;
+    - pause: the sequence stops and a planned break starts (no lapse during it);
+    - stop: the sequence stops and the episode ends by the client's choice,
+      with the offer of a final session recorded if they accepted it.
+    A second answer on the same link raises BadToken and changes nothing.
+    """
+    if choice not in Response.Choice.values:
+        raise ValueError("Please choose one of the three options.")
+    what_would_help = what_would_help.strip()[:MAX_HELP_CHARS]
+    episode = Episode.objects.get(pk=step.episode_id)
+    try:
+        with transaction.atomic():
+            resp = Response.objects.create(step=step, practice=step.practice, client=step.client, episode=episode,
+                                           choice=choice, what_would_help=what_would_help,
+                                           final_session=final_session and choice == "stop", created=now)
+            act(resp, episode, now)
+    except IntegrityError:
+        raise BadToken("We already have your answer from this link. Thank you.") from None
+    record(OutreachResponded(practice=step.practice, client=step.client, step=step, choice=choice))
+    tell_clinician(step, choice)
+    return resp
+
+
+def act(resp, episode, now):
+    src = StateChange.Source.CLIENT
+    label = Response.Choice(resp.choice).label
+    stop_sequences(episode, f"the client chose “{label}” on the response page", now)
+    if resp.choice == "book":
+        mark(episode, Episode.State.RE_ENGAGED, "asked_to_book", "The client asked to book", now, source=src)
+    elif resp.choice == "pause":
+        today = now.astimezone(episode.practice.tz).date()
+        PlannedBreak.objects.create(practice=episode.practice, episode=episode, starts=today,
+                                    ends=today + td(weeks=PAUSE_WEEKS), reason="The client asked to pause")
+        mark(episode, Episode.State.ACTIVE, "planned_break", f"Pause for {PAUSE_WEEKS} weeks, asked for by "
+             "the client", now, source=src)
+    else:
+        detail = "The client asked to stop" + ("; would like a final session" if resp.final_session else "")
+        if mark(episode, Episode.State.ENDED_BY_CLIENT, "asked_to_stop", detail, now, source=src):
+            Episode.objects.filter(pk=episode.pk, ended=None).update(
+                ended=now.astimezone(episode.practice.tz).date(), end_reason=Episode.EndReason.BY_CLIENT)
+
+
+def tell_clinician(step, choice: str) -> None:
+    """An email to the clinician with no client detail: a link to the client's
+    page, where they are signed in and the access is audited."""
+    from django.core.mail import send_mail
+
+    user = step.episode.clinician.user
+    if not user.email:
+        return
+    url = f"{templating.site_url()}/clients/{step.client.code}/"
+    try:
+        send_mail("A client answered your message", f"One of your clients answered through their "
+                  f"response page ({Response.Choice(choice).label.lower()}).\n\nSee it here: {url}\n",
+                  None, [user.email])
+    except Exception:  # the answer is saved and on the timeline either way
+        pass
