@@ -87,7 +87,7 @@ def _run_episodes(rng, p: SimParams, ep_client, start_day, tr: _Traits):
     alive = np.ones(E, bool)
     attended = np.zeros(E, np.int64)
     recent = np.zeros((E, 4), bool)          # missed flags of the last four slots
-    base_alliance = np.clip(rng.normal(37.0, 1.6, E), 30, 40)
+    base_alliance = np.clip(rng.normal(p.alliance_mean, p.alliance_sd, E), 24, 40)
     alliance = base_alliance.copy()
     ors0 = np.clip(rng.normal(20.0, 5.0, E), 2, 34)
     gain = np.where(rng.random(E) < 0.65, rng.normal(10.0, 3.0, E), rng.normal(1.0, 2.0, E))
@@ -318,9 +318,17 @@ def _assemble(rng, p, n, n_clin, as_of, origin, horizon, tz, style, tr,
     rated = past & ~np.isnan(rows["srs"])
     m_client = ep_client[ep[rated]] + 1
     m_date = start[rated].tz_convert(tz).date if tz != "UTC" else start[rated].date
+    # Some clients also fill in a PHQ-9 that tracks their ORS (lower ORS,
+    # more symptoms). A spawned generator keeps every other column unchanged.
+    prng = rng.spawn(1)[0]
+    uses_phq9 = prng.random(n) < p.phq9_share
+    phq_rows = uses_phq9[m_client - 1]
+    phq9 = np.clip(np.round(0.7 * (34.0 - rows["ors"][rated]) + prng.normal(0.0, 2.0, m_client.size)), 0, 27)
     measures = pd.concat([
         pd.DataFrame({"client_id": m_client, "date": m_date, "instrument": "SRS", "total": rows["srs"][rated]}),
         pd.DataFrame({"client_id": m_client, "date": m_date, "instrument": "ORS", "total": rows["ors"][rated]}),
+        pd.DataFrame({"client_id": m_client[phq_rows], "date": np.asarray(m_date)[phq_rows], "instrument": "PHQ-9",
+                      "total": phq9[phq_rows]}),
     ], ignore_index=True)
 
     # --- episodes as the practice's records show them on the as-of date --

@@ -50,14 +50,14 @@ class SimParams:
 
     # dropout hazard after each slot (logit scale); tuned so ~20% of episodes
     # end without goodbye. Session effects fall away after the first few.
-    dropout_logit: float = -5.9
+    dropout_logit: float = -6.25
     early_session_bonus: tuple = (1.7, 1.3, 0.9, 0.6, 0.35, 0.15)
     w_missed_now: float = 1.1
     w_missed_recent: float = 0.35          # per missed slot among the last four
     w_late_per_10min: float = 0.35
     w_hard_session: float = 0.9
     w_rupture: float = 1.0
-    w_alliance_gap: float = 0.09           # per SRS point below 36
+    w_alliance_gap: float = 0.25           # per SRS point below 36
     w_not_improving: float = 0.5           # ORS not reliably up after 6 sessions
     w_style: dict = field(default_factory=lambda: {
         "avoidant": 0.45, "conflict_avoidant": 0.35, "people_pleasing": 0.3,
@@ -74,3 +74,9 @@ class SimParams:
     return_delay_days: tuple = (120, 900)
 
     srs_share: float = 0.7                 # attended sessions with an SRS and ORS rating
+    # Client's usual SRS total; the spread and w_alliance_gap below give an
+    # alliance-dropout effect near d = 0.5 (Sharf, Primavera & Diener 2010,
+    # meta-analysis of 11 studies: d = 0.55). Checked in measures' tests.
+    alliance_mean: float = 37.0
+    alliance_sd: float = 3.0
+    phq9_share: float = 0.4                # clients who also fill in a PHQ-9 at those sessions
