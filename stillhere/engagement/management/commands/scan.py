@@ -1,0 +1,53 @@
+import json
+from datetime import date, datetime, time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from stillhere.accounts.models import Practice
+from stillhere.engagement.scan import scan_practice
+from stillhere.lib.progress import Progress
+
+
+def parse_as_of(value: str, tz) -> datetime:
+    """A date means the start of that day in the practice's zone; a datetime
+    without an offset is practice-local too."""
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), time(0), tz)
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--as-of {value!r} is not a date (YYYY-MM-DD) or ISO 8601 date-time.")
+    return dt if dt.tzinfo else dt.replace(tzinfo=tz)
+
+
+class Command(BaseCommand):
+    help = ("Compute engagement states and dropout/no-show risks for every episode, record state "
+            "changes with their reasons and store the scores. With --as-of, an honest backtest.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--as-of", help="date (YYYY-MM-DD, start of that day) or ISO date-time; default now")
+        parser.add_argument("--practice", help="practice slug (default: every practice)")
+        parser.add_argument("--json", action="store_true", help="print one JSON object per episode")
+        parser.add_argument("--dry-run", action="store_true", help="compute and print, change nothing")
+
+    def handle(self, *args, **opts):
+        practices = Practice.objects.order_by("id")
+        if opts["practice"]:
+            practices = practices.filter(slug=opts["practice"])
+            if not practices:
+                raise CommandError(f"No practice with slug {opts['practice']!r}.")
+        for practice in practices:
+            as_of = parse_as_of(opts["as_of"], practice.tz) if opts["as_of"] else timezone.now()
+            progress = Progress(1, label=f"Scanning {practice.slug}", stream=self.stderr._out)
+            outcome = scan_practice(practice, as_of, store=not opts["dry_run"], progress=progress)
+            if opts["json"]:
+                for obj in outcome.episodes:
+                    self.stdout.write(json.dumps(obj))
+            else:
+                states = {}
+                for obj in outcome.episodes:
+                    states[obj["state"]] = states.get(obj["state"], 0) + 1
+                summary = ", ".join(f"{n} {s}" for s, n in sorted(states.items(), key=lambda kv: -kv[1]))
+                self.stdout.write(f"{practice.slug}: {len(outcome.episodes)} episodes as of "
+                                  f"{as_of:%Y-%m-%d %H:%M %Z} ({summary}); {outcome.changes} state changes")

@@ -1,0 +1,101 @@
+"""Decide an episode's next state from its current one and the derived one.
+
+The facts alone give `derived_state` (rules.py). People and outreach also
+move episodes, and the scan must respect that:
+
+- an ended episode stays ended (a return is a new episode);
+- a clinician's override holds until something new happens (a session, a
+  missed session, a cancellation or a booking after the override);
+- `missed`, `lapsed` and `reaching_out` become `re_engaged` when the client
+  comes to a session or books one after the trouble began; `reaching_out`
+  otherwise belongs to outreach and is left alone;
+- `re_engaged` holds for RE_ENGAGED_DAYS unless new trouble starts;
+- `returned` (a new episode after an earlier one) holds until the first
+  session of the new episode.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+
+from stillhere.clients.models import Episode
+from stillhere.risk.default_model import _words
+
+from .transitions import ENDED
+
+S = Episode.State
+RE_ENGAGED_DAYS = 28
+TROUBLE = {S.MISSED, S.LAPSED, S.REACHING_OUT}
+
+
+@dataclass
+class Target:
+    state: str
+    reason: str
+    detail: str
+    at: datetime
+    safety_check: bool = False
+
+
+def _dt(epoch_s) -> datetime:
+    return datetime.fromtimestamp(int(epoch_s), dt_timezone.utc)
+
+
+def _s(value) -> int:
+    """Epoch seconds of a nullable feature (NaN/None -> 0)."""
+    return 0 if value is None or value != value else int(value)
+
+
+def latest_fact_s(row: dict) -> int:
+    return max(_s(row[k]) for k in ("last_attended_s", "last_missed_s", "last_cancel_s", "last_booking_made_s"))
+
+
+def decide(episode: Episode, row: dict, as_of: datetime, override_at: datetime | None = None,
+           tz=dt_timezone.utc) -> Target | None:
+    """The state the episode should move to, or None to leave it as it is."""
+    cur, derived = episode.state, row["derived_state"]
+    if cur in ENDED:
+        return None
+    if derived in ENDED:
+        label = Episode.EndReason(row["end_reason"]).label if row["end_reason"] else "ended"
+        return Target(derived, row["end_reason"] or "ended", f"Episode recorded as ended: {label.lower()}",
+                      _dt(row["derived_at_s"]))
+    if override_at and latest_fact_s(row) <= override_at.timestamp():
+        return None
+    since_s = int(episode.state_since.timestamp()) if episode.state_since else 0
+
+    if cur in TROUBLE:
+        came, booked = _s(row["last_attended_s"]), _s(row["last_booking_made_s"])
+        if max(came, booked) > since_s and derived not in (S.MISSED, S.LAPSED):
+            if came >= booked:
+                return Target(S.RE_ENGAGED, "attended", "Came to a session after the gap", _dt(came))
+            return Target(S.RE_ENGAGED, "rebooked", "Booked a new session", _dt(booked))
+        if cur == S.REACHING_OUT:
+            return None
+    elif cur == S.RE_ENGAGED:
+        if derived not in (S.MISSED, S.LAPSED) and as_of - timedelta(days=RE_ENGAGED_DAYS) < episode.state_since:
+            return None
+    elif cur == S.RETURNED:
+        if row["session_number"] < 1 and derived not in (S.MISSED, S.LAPSED):
+            return None
+    if derived == cur:
+        return None
+    return Target(derived, row["derived_reason"], detail_for(row, tz), _dt(row["derived_at_s"]),
+                  bool(row["safety_check"]))
+
+
+def detail_for(row: dict, tz=dt_timezone.utc) -> str:
+    """The reason for a derived state, in a clinician's words."""
+    reason = row["derived_reason"]
+    if reason == "safety_no_show":
+        return "Missed a session with a current safety concern: check on their safety today"
+    if reason in ("no_show", "late_cancel"):
+        return _words("missed_open", row, tz)
+    if reason == "gap_beyond_cadence":
+        return f"{_words('gap_long', row, tz)}; nothing booked"
+    if reason == "cancel_no_rebook":
+        return _words("cancel_no_rebook", row, tz)
+    if reason == "high_risk":
+        top = row.get("reasons") or []
+        return "High risk of leaving without goodbye" + (f": {top[0]}" if top else "")
+    return "Attending as usual"

@@ -1,0 +1,74 @@
+"""Engagement state from the facts, as one Ibis expression over scored features.
+
+The rules, first match wins:
+- the episode has an end date on or before now: its ended state;
+- a missed session (no-show or late cancel) with no word since:
+  - with a current safety concern: `missed` with a same-day safety check,
+    never a waiting period;
+  - otherwise `missed` while the missed session is recent;
+- nothing booked, no planned break, and the gap since the last session is
+  longer than the client's own rhythm times the practice's lapse factor
+  (never less than MIN_LAPSE_DAYS): `lapsed`;
+- a cancellation with no rebooking yet, or a high dropout risk: `watch`;
+- otherwise `active`.
+
+Each derived state comes with a reason code and the moment it began (`at`),
+so a transition recorded a week late still says when it really happened.
+States set by people or by outreach (reaching out, re-engaged, returned,
+overrides) are reconciled with these in scan.py.
+"""
+
+from dataclasses import dataclass
+
+import ibis
+
+from stillhere.accounts.models import DEFAULT_LAPSE_FACTOR, DEFAULT_WAITING_DAYS
+from stillhere.features.sources import DAY
+
+MIN_LAPSE_DAYS = 21
+MISSED_HOLDS_DAYS = 14       # a missed session stays "missed" at least this long before it is a lapse
+WATCH_RISK = 0.25            # the "high" band
+
+END_STATE = {"no_goodbye": "ended_no_goodbye", "by_client": "ended_by_client"}
+
+
+@dataclass(frozen=True)
+class Rules:
+    waiting_days: int = DEFAULT_WAITING_DAYS
+    lapse_factor: float = DEFAULT_LAPSE_FACTOR
+
+    @classmethod
+    def for_practice(cls, practice) -> "Rules":
+        return cls(waiting_days=practice.waiting_days, lapse_factor=practice.lapse_factor)
+
+
+def derive(f: ibis.Table, rules: Rules = Rules()) -> ibis.Table:
+    """Add derived_state, derived_reason, derived_at_s, safety_check."""
+    T = f.as_of_s
+    lapse_days = ibis.greatest(f.cadence_days * rules.lapse_factor, MIN_LAPSE_DAYS)
+    last_contact_s = f.last_attended_s.fill_null(f.started_s)
+    ended = f.ended_by_now
+    safety_missed = f.missed_open & f.safety
+    missed = f.missed_open & (f.days_since_missed <= ibis.greatest(lapse_days, MISSED_HOLDS_DAYS))
+    lapsed = ~f.has_next & ~f.in_break & (f.days_since_contact > lapse_days)
+    watch_cancel = f.cancel_no_rebook & ~f.in_break
+    watch_risk = f.risk >= WATCH_RISK
+
+    end_state = f.end_reason.cases(*END_STATE.items(), else_="ended_planned")
+    missed_reason = ibis.ifelse(f.last_missed_late, "late_cancel", "no_show")
+    state = ibis.cases(
+        (ended, end_state), (safety_missed, "missed"), (missed, "missed"), (lapsed, "lapsed"),
+        (watch_cancel, "watch"), (watch_risk, "watch"), else_="active",
+    )
+    reason = ibis.cases(
+        (ended, f.end_reason), (safety_missed, "safety_no_show"), (missed, missed_reason),
+        (lapsed, ibis.ifelse(f.cancel_no_rebook, "cancel_no_rebook", "gap_beyond_cadence")),
+        (watch_cancel, "cancel_no_rebook"), (watch_risk, "high_risk"), else_="attending",
+    )
+    at = ibis.cases(
+        (ended, f.ended_s), (safety_missed, f.last_missed_s), (missed, f.last_missed_s),
+        (lapsed, last_contact_s + (lapse_days * DAY).cast("int64")),
+        (watch_cancel, f.last_cancel_s), else_=T,
+    )
+    return f.mutate(derived_state=state, derived_reason=reason, derived_at_s=at.cast("int64"),
+                    safety_check=safety_missed, lapse_days=lapse_days)

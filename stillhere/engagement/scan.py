@@ -1,0 +1,128 @@
+"""The scan: states and risks for a whole practice, as of a moment.
+
+1. Compute features, the dropout score and the derived state for every
+   episode in one in-database query (features/, risk/, rules.py).
+2. Score every upcoming appointment for no-show risk.
+3. Reconcile each derived state with the episode's current one (reconcile.py)
+   and record every change through `change_state`, with its reason in words.
+4. Store the scores: history rows plus the latest per episode.
+
+A scan is idempotent: run twice with the same facts, it changes nothing the
+second time (scores are stored again as history). With `as_of` in the past
+it reads only facts dated before then, so it is an honest backtest.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+
+import pandas as pd
+from django.db import transaction
+from django.db.models import Max
+
+from stillhere.accounts.models import Practice
+from stillhere.clients.models import Appointment, Episode
+from stillhere.features.episode import episode_features
+from stillhere.features.sources import DAY, from_django
+from stillhere.lib.progress import Progress
+from stillhere.risk import default_model, noshow
+from stillhere.risk.models import CurrentRisk, NoShowRisk, RiskScore
+
+from .models import StateChange
+from .reconcile import decide
+from .rules import Rules, derive
+from .transitions import ENDED, change_state
+
+RECENTLY_ENDED_DAYS = 30
+
+
+@dataclass
+class ScanOutcome:
+    as_of: datetime
+    episodes: list[dict] = field(default_factory=list)   # the --json objects
+    changes: int = 0
+
+
+def scored_frame(practice: Practice, as_of: datetime) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Features, scores and derived states for the practice's episodes, and
+    no-show scores for their upcoming appointments, as of `as_of`."""
+    T = int(as_of.timestamp())
+    src = from_django(practice.id)
+    f = derive(default_model.score(episode_features(src, T)), Rules.for_practice(practice))
+    shown = f.filter(f.ended_s.isnull() | (f.ended_s > T - RECENTLY_ENDED_DAYS * DAY))
+    offset = int(as_of.astimezone(practice.tz).utcoffset().total_seconds())
+    return shown.execute(), noshow.noshow_scores(src, f, T, offset).execute()
+
+
+def scan_practice(practice: Practice, as_of: datetime, store: bool = True,
+                  progress: Progress | None = None) -> ScanOutcome:
+    progress = progress or Progress(1, stream=open("/dev/null", "w"))
+    df, upcoming = scored_frame(practice, as_of)
+    progress.total = max(len(df), 1)
+    progress.advance(0, "Scanning episodes")
+    out = ScanOutcome(as_of)
+    tz = practice.tz
+    episodes = Episode.objects.in_bulk(df["episode_id"].tolist())
+    ext = dict(Appointment.objects.filter(id__in=upcoming["appointment_id"].tolist())
+               .values_list("id", "external_id"))
+    client_ext = dict(practice.clients.filter(id__in=df["client_id"].tolist()).values_list("id", "external_id"))
+    by_episode = {k: g for k, g in upcoming.groupby("episode_id")} if len(upcoming) else {}
+    overrides = dict(StateChange.objects.filter(practice=practice, source=StateChange.Source.CLINICIAN)
+                     .values("episode_id").annotate(last=Max("at")).values_list("episode_id", "last"))
+
+    scores, current, noshows = [], [], []
+    with transaction.atomic():
+        for row in df.to_dict("records"):
+            episode = episodes[row["episode_id"]]
+            row["reasons"] = default_model.reasons(row, tz)
+            target = decide(episode, row, as_of, overrides.get(episode.pk), tz)
+            if target and store:
+                if change_state(episode, target.state, target.reason, detail=target.detail,
+                                at=target.at, safety_check=target.safety_check):
+                    out.changes += 1
+            risk = float(row["risk"])
+            band = default_model.band(risk)
+            ups = by_episode.get(row["episode_id"])
+            out.episodes.append({
+                "client_id": client_ext.get(row["client_id"], ""),
+                "episode_id": episode.external_id or str(episode.pk),
+                "state": episode.state if store else (target.state if target else episode.state),
+                "state_since": _iso(episode.state_since) if store or not target else _iso(target.at),
+                "risk": round(risk, 4),
+                "band": band,
+                "reasons": row["reasons"],
+                "safety_check": bool(row["safety_check"]),
+                "upcoming": [] if ups is None else [
+                    {"appointment_id": ext.get(u["appointment_id"], "") or str(u["appointment_id"]),
+                     "start": _iso(datetime.fromtimestamp(int(u["start_s"]), dt_timezone.utc)),
+                     "noshow_risk": round(float(u["noshow_risk"]), 4),
+                     "reasons": noshow.reasons(u)}
+                    for u in ups.sort_values("start_s").to_dict("records")],
+            })
+            if episode.state not in ENDED:
+                contrib = {k: round(float(row[f"c_{k}"]), 3) for k in default_model.SIGNALS if row[f"c_{k}"]}
+                scores.append(RiskScore(practice=practice, episode=episode, as_of=as_of, risk=risk, band=band,
+                                        reasons=row["reasons"], contributions=contrib,
+                                        model_version=default_model.MODEL_VERSION))
+                current.append(CurrentRisk(episode=episode, practice=practice, as_of=as_of, risk=risk, band=band,
+                                           reasons=row["reasons"], model_version=default_model.MODEL_VERSION))
+            progress.advance()
+        for u in upcoming.to_dict("records"):
+            noshows.append(NoShowRisk(practice=practice, appointment_id=u["appointment_id"], as_of=as_of,
+                                      probability=float(u["noshow_risk"]), reasons=noshow.reasons(u),
+                                      model_version=default_model.MODEL_VERSION))
+        if store:
+            RiskScore.objects.bulk_create(scores, batch_size=2000)
+            NoShowRisk.objects.bulk_create(noshows, batch_size=2000)
+            CurrentRisk.objects.bulk_create(
+                current, batch_size=2000, update_conflicts=True, unique_fields=["episode"],
+                update_fields=["as_of", "risk", "band", "reasons", "model_version"])
+    progress.close()
+    return out
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(dt_timezone.utc).isoformat().replace("+00:00", "Z") if value else None
+
+
+__all__ = ["scan_practice", "scored_frame", "ScanOutcome", "timedelta"]

@@ -1,0 +1,173 @@
+"""Per-episode engagement features as of a moment, defined once in Ibis.
+
+The same expression runs in SQLite, PostgreSQL, DuckDB (and PySpark), so a
+solo therapist's laptop and a national programme get the same answers. It
+uses plain aggregates and joins over appointments, so no engine has to sort
+tens of millions of rows; windows are used only on the much smaller measures.
+
+Honest backtests: nothing dated at or after `as_of` is read. An appointment
+counts as an event once it has happened (or, for a cancellation, once it was
+cancelled); a future appointment counts as booked only if it had been booked
+before `as_of` and not yet cancelled.
+"""
+
+from dataclasses import dataclass
+
+import ibis
+
+from .sources import DAY, Sources
+
+ATTENDED = "attended"
+MISSED = ("no_show", "late_cancel")
+CLIENT_CANCELS = ("cancelled", "late_cancel", "rescheduled")
+CANCELS = CLIENT_CANCELS + ("clinician_cancelled",)
+
+
+@dataclass(frozen=True)
+class Windows:
+    recent_days: int = 56        # "recent" attendance: the last eight weeks
+    marker_days: int = 42        # a hard session or rupture stays relevant six weeks
+    default_cadence_days: float = 14.0   # before a client has a rhythm of their own
+    min_cadence_days: float = 5.0
+    max_cadence_days: float = 42.0
+    ors_reliable_change: float = 5.0     # ORS reliable change index (Miller & Duncan 2004)
+    ors_min_ratings: int = 4
+    srs_cutoff: float = 36.0             # SRS below 36 signals an alliance concern
+    srs_drop: float = 1.0                # a fall of one point or more from the last session
+
+
+def _sum(cond):
+    return cond.cast("int32").sum()
+
+
+def _max_where(cond, value):
+    return ibis.ifelse(cond, value, ibis.null(value.type())).max()
+
+
+def _min_where(cond, value):
+    return ibis.ifelse(cond, value, ibis.null(value.type())).min()
+
+
+def episode_features(src: Sources, as_of_s: int, w: Windows = Windows()) -> ibis.Table:
+    """One row per episode started before `as_of_s` (epoch seconds, UTC)."""
+    T = ibis.literal(int(as_of_s), "int64")
+    a = src.appointments
+    # Unknown booking times are taken as a week ahead, a typical lead time.
+    booked_s = a.booked_s.fill_null(a.start_s - 7 * DAY)
+    event_s = ibis.ifelse(a.status.isin(CANCELS), a.cancelled_s.fill_null(a.start_s), a.start_s)
+    a = a.mutate(booked_s=booked_s, event_s=event_s)
+
+    known = a.filter(a.event_s < T)
+    came = known.status == ATTENDED
+    missed = known.status.isin(MISSED)
+    counted = known.status != "clinician_cancelled"
+    recent = known.event_s >= T - w.recent_days * DAY
+    history = known.group_by("episode_id").agg(
+        n_attended=_sum(came),
+        n_no_show=_sum(known.status == "no_show"),
+        n_late_cancel=_sum(known.status == "late_cancel"),
+        n_events=_sum(counted),
+        recent_events=_sum(counted & recent),
+        recent_missed=_sum(missed & recent),
+        first_attended_s=_min_where(came, known.start_s),
+        last_attended_s=_max_where(came, known.start_s),
+        last_missed_s=_max_where(missed, known.start_s),
+        last_late_cancel_s=_max_where(known.status == "late_cancel", known.start_s),
+        last_cancel_s=_max_where(known.status.isin(CLIENT_CANCELS), known.event_s),
+        max_late_recent=_max_where(came & recent, known.minutes_late),
+        hard_recent=_max_where(known.start_s >= T - w.marker_days * DAY, known.hard),
+        rupture_recent=_max_where(known.start_s >= T - w.marker_days * DAY, known.rupture),
+        last_checkin_s=_max_where(known.checkin == 1, known.start_s),
+    )
+
+    made = a.filter(a.booked_s < T)
+    bookings = made.group_by("episode_id").agg(last_booking_made_s=made.booked_s.max())
+    ahead = a.filter((a.start_s >= T) & (a.booked_s < T) & ~(a.status.isin(CANCELS) & (a.event_s < T)))
+    upcoming = ahead.group_by("episode_id").agg(next_booking_s=ahead.start_s.min(), n_upcoming=ahead.count())
+
+    e = src.episodes.filter(src.episodes.started_s < T)
+    srs, ors = _measure_features(src, e, T, w)
+
+    br = src.breaks
+    br = br.filter((br.starts_s <= T) & (br.ends_s > T))
+    breaks = br.group_by("episode_id").agg(in_break=br.count())
+
+    # One flat chain of joins (each side keyed by its own name), so that
+    # SQLite's parser is not asked to nest a subquery per join.
+    parts = [history, bookings, upcoming, srs, ors, breaks]
+    parts = [p.rename({f"k{i}": "episode_id"}) for i, p in enumerate(parts)]
+    c = src.clients.rename(kc="client_id")
+    j = e
+    for i, p in enumerate(parts):
+        j = j.left_join(p, e.episode_id == p[f"k{i}"])
+    j = j.left_join(c, e.client_id == c.kc)
+    f = j.drop(*[f"k{i}" for i in range(len(parts))], "kc")
+    zero = ibis.literal(0, "int64")
+    n_att = f.n_attended.fill_null(0)
+    span_days = (f.last_attended_s - f.first_attended_s) / DAY
+    cadence = ibis.ifelse(n_att >= 2, span_days / (n_att - 1), w.default_cadence_days)
+    cadence = ibis.greatest(ibis.least(cadence, w.max_cadence_days), w.min_cadence_days)
+    last_contact_s = f.last_attended_s.fill_null(f.started_s)
+    last_missed = f.last_missed_s
+    contact_after_missed = (f.last_attended_s.fill_null(zero) > last_missed) | (
+        f.last_booking_made_s.fill_null(zero) > last_missed)
+    cancel_no_rebook = (
+        f.last_cancel_s.notnull()
+        & (f.last_cancel_s > f.last_attended_s.fill_null(zero))
+        & f.next_booking_s.isnull()
+        & (f.last_booking_made_s.fill_null(zero) <= f.last_cancel_s)
+    )
+    return f.mutate(
+        as_of_s=T,
+        session_number=n_att,
+        n_no_show=f.n_no_show.fill_null(0),
+        n_late_cancel=f.n_late_cancel.fill_null(0),
+        n_events=f.n_events.fill_null(0),
+        recent_events=f.recent_events.fill_null(0),
+        recent_missed=f.recent_missed.fill_null(0),
+        max_late_recent=f.max_late_recent.fill_null(0),
+        hard_recent=f.hard_recent.fill_null(0),
+        rupture_recent=f.rupture_recent.fill_null(0),
+        cadence_days=cadence,
+        days_since_contact=(T - last_contact_s) / DAY,
+        has_next=f.next_booking_s.notnull(),
+        missed_open=last_missed.notnull() & ~contact_after_missed,
+        last_missed_late=(f.last_late_cancel_s.notnull() & (f.last_late_cancel_s == last_missed)),
+        days_since_missed=(T - last_missed) / DAY,
+        cancel_no_rebook=cancel_no_rebook,
+        in_break=f.in_break.fill_null(0) > 0,
+        safety=f.safety_s.notnull() & (f.safety_s <= T),
+        alliance_low=(f.srs_latest < w.srs_cutoff).fill_null(False),
+        alliance_drop=((f.srs_prev - f.srs_latest) >= w.srs_drop).fill_null(False),
+        not_on_track=((f.n_ors >= w.ors_min_ratings)
+                      & ((f.ors_latest - f.ors_first) < w.ors_reliable_change)).fill_null(False),
+        avoidant=f.avoidant.fill_null(0),
+        conflict_avoidant=f.conflict_avoidant.fill_null(0),
+        people_pleasing=f.people_pleasing.fill_null(0),
+        ended_by_now=f.ended_s.notnull() & (f.ended_s <= T),
+    )
+
+
+def _measure_features(src: Sources, episodes: ibis.Table, T, w: Windows):
+    """Latest and previous alliance (SRS) and first/latest outcome (ORS) in the episode."""
+    m = src.measures.filter(src.measures.taken_s < T)
+    m = m.inner_join(episodes.select("episode_id", "client_id", "started_s"), "client_id")
+    m = m.filter(m.taken_s >= m.started_s)
+    srs = m.filter(m.instrument == "SRS")
+    srs = srs.mutate(rn=ibis.row_number().over(group_by=srs.episode_id, order_by=ibis.desc(srs.taken_s)))
+    srs = srs.filter(srs.rn <= 1)
+    srs_f = srs.group_by("episode_id").agg(
+        srs_latest=_max_where(srs.rn == 0, srs.total),
+        srs_prev=_max_where(srs.rn == 1, srs.total),
+    )
+    ors = m.filter(m.instrument == "ORS")
+    ors = ors.mutate(
+        rn_last=ibis.row_number().over(group_by=ors.episode_id, order_by=ibis.desc(ors.taken_s)),
+        rn_first=ibis.row_number().over(group_by=ors.episode_id, order_by=ors.taken_s),
+    )
+    ors_f = ors.group_by("episode_id").agg(
+        ors_first=_max_where(ors.rn_first == 0, ors.total),
+        ors_latest=_max_where(ors.rn_last == 0, ors.total),
+        n_ors=ors.count(),
+    )
+    return srs_f, ors_f

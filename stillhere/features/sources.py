@@ -1,0 +1,173 @@
+"""The facts the feature layer reads, in one canonical shape, from any engine.
+
+The features are defined once (episode.py) over five tables with these
+columns; this module is the only place that knows where they come from:
+
+- appointments: appointment_id, episode_id, start_s, booked_s, cancelled_s,
+  status, minutes_late, hard (0/1), rupture (0/1), checkin (0/1)
+- episodes: episode_id, client_id, clinician_id, started_s, ended_s, end_reason,
+  previous_id, state
+- clients: client_id, safety_s (epoch seconds the concern was noted, or null
+  when there is none), avoidant, conflict_avoidant, people_pleasing (0/1)
+- measures: client_id, instrument, taken_s, total
+- breaks: episode_id, starts_s, ends_s
+
+Times are integer seconds since 1970 (UTC), which every engine (SQLite,
+PostgreSQL, DuckDB, Spark) compares and subtracts the same way.
+
+Sources: the operational database through Django's own connection (so a
+scan sees exactly what the ORM sees, inside the same transaction), or a
+folder of Parquet files (the simulator's output, or a snapshot) in DuckDB.
+"""
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import ibis
+from ibis import _
+from ibis.backends.sqlite import Backend as SQLiteBackend
+from ibis.backends.sqlite.udf import register_all
+
+DAY = 86400
+
+
+@dataclass
+class Sources:
+    appointments: ibis.Table
+    episodes: ibis.Table
+    clients: ibis.Table
+    measures: ibis.Table
+    breaks: ibis.Table
+    backend: object = None
+
+
+def _epoch(col):
+    return col.epoch_seconds().cast("int64")
+
+
+def _date_epoch(col):
+    return col.cast("timestamp").epoch_seconds().cast("int64")
+
+
+def _flag(text, key):
+    return text.contains(key).cast("int32")
+
+
+class _DjangoSQLite(SQLiteBackend):
+    """Ibis on Django's own SQLite connection.
+
+    Django owns the transaction: Ibis's stock backend commits after reading
+    a schema and turns on case-sensitive LIKE for the whole connection, which
+    would end Django's atomic blocks and change the ORM's icontains.
+    """
+
+    def _post_connect(self, type_map=None) -> None:
+        self._type_map = {k.lower(): ibis.dtype(v) for k, v in (type_map or {}).items()}
+        register_all(self.con)
+
+    @contextlib.contextmanager
+    def begin(self):
+        cur = self.con.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+
+def from_django(practice_id: int | None = None) -> Sources:
+    """Canonical tables over the Django database, optionally one practice's."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    if connection.vendor == "sqlite":
+        con = _DjangoSQLite.from_connection(connection.connection)
+    elif connection.vendor == "postgresql":
+        con = ibis.postgres.from_connection(connection.connection)
+    else:  # pragma: no cover - only the two supported databases
+        raise RuntimeError(f"No Ibis backend for {connection.vendor}")
+
+    a = con.table("clients_appointment")
+    e = con.table("clients_episode")
+    c = con.table("clients_client")
+    mk = con.table("clients_sessionmarker")
+    m = con.table("measures_measureresult")
+    b = con.table("engagement_plannedbreak")
+    if practice_id is not None:
+        a, e, c, m, b = (t.filter(t.practice_id == practice_id) for t in (a, e, c, m, b))
+
+    marks = mk.group_by(appointment_id=mk.appointment_id).agg(
+        hard=(mk.kind == "hard_session").cast("int32").max(),
+        rupture=(mk.kind == "rupture").cast("int32").max(),
+        checkin=(mk.kind == "checkin").cast("int32").max(),
+    )
+    appts = a.left_join(marks, a.id == marks.appointment_id).select(
+        appointment_id=a.id, episode_id=a.episode_id, start_s=_epoch(a.start),
+        booked_s=_epoch(a.booked_at), cancelled_s=_epoch(a.cancelled_at), status=a.status,
+        minutes_late=a.minutes_late.cast("int32"),
+        hard=marks.hard.fill_null(0), rupture=marks.rupture.fill_null(0), checkin=marks.checkin.fill_null(0),
+    )
+    episodes = e.select(
+        episode_id=e.id, client_id=e.client_id, clinician_id=e.clinician_id,
+        started_s=_date_epoch(e.started), ended_s=_date_epoch(e.ended), end_reason=e.end_reason,
+        previous_id=e.previous_id, state=e.state,
+    )
+    # style_flags is a JSON list; the quotes make "avoidant" not match
+    # "conflict_avoidant".
+    flags = c.style_flags.cast("string")
+    clients = c.select(
+        client_id=c.id,
+        safety_s=ibis.ifelse(c.safety_concern, _date_epoch(c.safety_since).fill_null(0), ibis.null("int64")),
+        avoidant=_flag(flags, '"avoidant"'), conflict_avoidant=_flag(flags, '"conflict_avoidant"'),
+        people_pleasing=_flag(flags, '"people_pleasing"'),
+    )
+    measures = m.select(client_id=m.client_id, instrument=m.instrument, taken_s=_date_epoch(m.taken_on),
+                        total=m.total.cast("float64"))
+    breaks = b.select(episode_id=b.episode_id, starts_s=_date_epoch(b.starts),
+                      ends_s=_date_epoch(b.ends) + DAY)
+    return Sources(appts, episodes, clients, measures, breaks, con)
+
+
+def from_parquet(folder: Path, con=None) -> Sources:
+    """Canonical tables over the simulator's Parquet files, in DuckDB.
+
+    The simulator writes episodes without a stored state (their state is the
+    engine's to derive) and markers inline on the appointment row.
+    """
+    folder = Path(folder)
+    con = con or ibis.duckdb.connect()
+    a = con.read_parquet(folder / "appointments.parquet")
+    e = con.read_parquet(folder / "episodes.parquet")
+    c = con.read_parquet(folder / "clients.parquet")
+    m = con.read_parquet(folder / "measures.parquet")
+    marker = a.marker.cast("string")
+    appts = a.select(
+        appointment_id=a.appointment_id, episode_id=a.episode_id, start_s=_epoch(a.start),
+        booked_s=_epoch(a.booked_at), cancelled_s=_epoch(a.cancelled_at), status=a.status.cast("string"),
+        minutes_late=a.late_minutes.cast("int32"), hard=(marker == "hard_session").cast("int32"),
+        rupture=(marker == "rupture").cast("int32"), checkin=(marker == "checkin").cast("int32"),
+    )
+    end_reason = e.end_reason.cast("string")
+    state = (ibis.cases((end_reason == "no_goodbye", "ended_no_goodbye"), (end_reason == "by_client", "ended_by_client"),
+                        (end_reason != "", "ended_planned"), else_=ibis.ifelse(e.previous_episode_id > 0, "returned", "active")))
+    episodes = e.select(
+        episode_id=e.episode_id, client_id=e.client_id, clinician_id=e.clinician.cast("string"),
+        started_s=_date_epoch(e.started), ended_s=_date_epoch(e.ended), end_reason=end_reason,
+        previous_id=ibis.ifelse(e.previous_episode_id > 0, e.previous_episode_id, ibis.null("int64")),
+        state=state,
+    )
+    flags = ";" + c.style_flags.cast("string").fill_null("") + ";"
+    clients = c.select(
+        client_id=c.client_id,
+        safety_s=ibis.ifelse(c.safety_concern, ibis.literal(0, "int64"), ibis.null("int64")),
+        avoidant=_flag(flags, ";avoidant;"), conflict_avoidant=_flag(flags, ";conflict_avoidant;"),
+        people_pleasing=_flag(flags, ";people_pleasing;"),
+    )
+    measures = m.select(client_id=m.client_id, instrument=m.instrument.cast("string"),
+                        taken_s=_date_epoch(m.date), total=m.total.cast("float64"))
+    breaks = ibis.memtable({"episode_id": [], "starts_s": [], "ends_s": []},
+                           schema={"episode_id": "int64", "starts_s": "int64", "ends_s": "int64"})
+    return Sources(appts, episodes, clients, measures, con.create_table("breaks", breaks, temp=True), con)
+
+
+__all__ = ["Sources", "from_django", "from_parquet", "DAY", "_"]

@@ -1,0 +1,58 @@
+"""Stored risk scores: the latest per episode for the inbox, and the history.
+
+Scores are a function of the facts and the as-of time; they are stored so a
+clinician can see how a client's risk moved, and so analytics can tell a
+change in the model (`model_version`) from a change in the client.
+"""
+
+from django.db import models
+
+from stillhere.accounts.models import Practice
+from stillhere.clients.models import Appointment, Episode
+
+BANDS = (("low", "Low"), ("medium", "Medium"), ("high", "High"))
+
+
+class RiskScore(models.Model):
+    """One scan's dropout score for one episode (history; never updated)."""
+
+    practice = models.ForeignKey(Practice, models.CASCADE, related_name="risk_scores")
+    episode = models.ForeignKey(Episode, models.CASCADE, related_name="risk_scores")
+    as_of = models.DateTimeField()
+    risk = models.FloatField()          # probability of ending without goodbye in 30 days
+    band = models.CharField(max_length=8, choices=BANDS)
+    reasons = models.JSONField(default=list)
+    contributions = models.JSONField(default=dict)
+    model_version = models.CharField(max_length=40)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["episode", "as_of"])]
+
+
+class CurrentRisk(models.Model):
+    """The latest score per episode, kept beside the history so the daily
+    inbox reads one row per episode instead of searching the history."""
+
+    episode = models.OneToOneField(Episode, models.CASCADE, primary_key=True, related_name="current_risk")
+    practice = models.ForeignKey(Practice, models.CASCADE, related_name="+")
+    as_of = models.DateTimeField()
+    risk = models.FloatField()
+    band = models.CharField(max_length=8, choices=BANDS)
+    reasons = models.JSONField(default=list)
+    model_version = models.CharField(max_length=40)
+
+
+class NoShowRisk(models.Model):
+    """One scan's no-show probability for one upcoming appointment."""
+
+    practice = models.ForeignKey(Practice, models.CASCADE, related_name="noshow_risks")
+    appointment = models.ForeignKey(Appointment, models.CASCADE, related_name="noshow_risks")
+    as_of = models.DateTimeField()
+    probability = models.FloatField()
+    reasons = models.JSONField(default=list)
+    model_version = models.CharField(max_length=40)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["appointment", "as_of"])]
