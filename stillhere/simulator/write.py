@@ -40,6 +40,14 @@ def appointments_csv_frame(sim: SimulatedPractice) -> pd.DataFrame:
     })
 
 
+def _microseconds(df: pd.DataFrame) -> pd.DataFrame:
+    """Timestamps at microsecond precision: every engine reads that (DuckDB's
+    nanosecond time-zone type is not understood by Ibis)."""
+    cols = {c: f"datetime64[us, {df[c].dt.tz}]" for c in df.columns
+            if isinstance(df[c].dtype, pd.DatetimeTZDtype)}
+    return df.astype(cols) if cols else df
+
+
 def write_practice(sim: SimulatedPractice, out: Path, csv: bool = True, parquet: bool = True) -> dict:
     """Write every table; returns {name: row count}."""
     out = Path(out)
@@ -49,7 +57,7 @@ def write_practice(sim: SimulatedPractice, out: Path, csv: bool = True, parquet:
         df = getattr(sim, name)
         counts[name] = len(df)
         if parquet:
-            df.to_parquet(out / f"{name}.parquet", index=False)
+            _microseconds(df).to_parquet(out / f"{name}.parquet", index=False)
     if csv:
         sim.clients.to_csv(out / "clients.csv", index=False)
         appointments_csv_frame(sim).to_csv(out / "appointments.csv", index=False)
