@@ -7,4 +7,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("", include("stillhere.clients.urls")),
+    path("measures/", include("stillhere.measures.urls")),
+    path("", include("stillhere.outreach.urls")),
 ]
