@@ -38,6 +38,11 @@ DETERIORATION = "deterioration"
 NOT_ON_TRACK = "not_on_track"
 PLATEAU = "plateau"
 KINDS = (SAFETY, ALLIANCE_LOW, ALLIANCE_DROP, ALLIANCE_BELOW_BASELINE, DETERIORATION, NOT_ON_TRACK, PLATEAU)
+LABELS = {
+    SAFETY: "Safety item", ALLIANCE_LOW: "Alliance below cutoff", ALLIANCE_DROP: "Alliance falling",
+    ALLIANCE_BELOW_BASELINE: "Alliance below this client's baseline", DETERIORATION: "Reliably worse",
+    NOT_ON_TRACK: "Not on track", PLATEAU: "Plateau",
+}
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,10 @@ class Alert:
     @property
     def is_safety(self) -> bool:
         return self.kind == SAFETY
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.kind]
 
 
 def _get(r, name, default=None):

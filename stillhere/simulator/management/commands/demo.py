@@ -7,6 +7,7 @@ from django.db import transaction
 
 from stillhere.accounts.models import Membership, Practice
 from stillhere.clients.bulk import load_practice
+from stillhere.measures.bulk import load_measures
 from stillhere.simulator.generate import simulate
 from stillhere.simulator.stories import story_frames
 
@@ -42,10 +43,12 @@ class Command(BaseCommand):
         practice = Practice.objects.create(name=DEMO_PRACTICE, slug="riverside", timezone="Europe/London")
         sim = simulate(n_clients, seed=seed, as_of=today, timezone=practice.timezone, n_clinicians=n_clinicians)
         load_practice(practice, sim.clinicians, sim.clients, sim.episodes, sim.appointments)
+        load_measures(practice, sim.measures)
         lead = sim.clinicians["clinician"].iloc[0]
         stories = story_frames(today, lead, practice.timezone)
         load_practice(practice, stories["clinicians"], stories["clients"], stories["episodes"],
                       stories["appointments"])
+        load_measures(practice, stories["measures"])
 
         User = get_user_model()
         clinician = User.objects.get(username=lead)

@@ -1,0 +1,25 @@
+"""`{% measures_panel client %}`: the measures section of the client page.
+
+The client page's view has already fetched the client through the
+permission functions; the panel fetches it again the same way, so this tag
+can never show scores the member may not see.
+"""
+
+from django import template
+
+from stillhere.accounts.permissions import get_client_or_404
+from stillhere.audit.events import MeasuresViewed, record
+from stillhere.measures.panel import panel_context
+
+register = template.Library()
+
+
+@register.inclusion_tag("measures/panel.html", takes_context=True)
+def measures_panel(context, client):
+    request = context["request"]
+    client = get_client_or_404(request.membership, client.code)
+    ctx = panel_context(request.membership, client)
+    record(MeasuresViewed(practice=client.practice, actor=request.user, client=client, count=ctx["result_count"]))
+    ctx["csrf_token"] = context.get("csrf_token")
+    ctx["request"] = request
+    return ctx

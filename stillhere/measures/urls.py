@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "measures"
+urlpatterns = [
+    path("clients/<uuid:code>/", views.panel, name="panel"),
+    path("clients/<uuid:code>/record/", views.entry, name="entry"),
+    path("clients/<uuid:code>/fields/", views.entry_fields, name="fields"),
+    path("clients/<uuid:code>/checkins/", views.checkin_interval, name="checkin_interval"),
+    path("checkins/", views.checkins_due, name="checkins"),
+]
