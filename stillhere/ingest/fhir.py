@@ -223,8 +223,9 @@ class _Context:
     # --- people -------------------------------------------------------------
     def patient(self, key, p):
         names = p.name or []
-        official = next((n for n in names if n.use in ("official", "usual")), names[0] if names else None)
-        nick = next((n for n in names if n.use == "nickname" and n.given), None)
+        official = next((n for n in names if n.use == "official"), None) or next(
+            (n for n in names if n.use in (None, "usual")), names[0] if names else None)
+        nick = next((n for n in names if n.use in ("usual", "nickname") and n.given and n is not official), None)
         if official is None or not (official.given or official.family or official.text):
             self.report.problem("Patient", None, f"{key} name", "", "a patient needs a name")
             return None
@@ -278,7 +279,10 @@ class _Context:
         label, line, key = where
         status = APPOINTMENT_STATUS.get(a.status)
         if status is None:
-            self.report.skip(label, line, key, a.status, "not a booked appointment (proposed, waitlist, error)")
+            if a.status in ("proposed", "pending", "waitlist", "entered-in-error"):
+                self.report.skip(label, line, key, a.status, "not a booked appointment (proposed, waitlist, error)")
+            else:
+                self.report.problem(label, line, f"{key} status", a.status, "is not an Appointment status")
             return None
         if status == "cancelled" and a.cancelationReason:
             codes = [c.code or "" for c in a.cancelationReason.coding or []]
@@ -301,7 +305,10 @@ class _Context:
             return None  # its status went onto the Appointment
         status = ENCOUNTER_STATUS.get(e.status)
         if status is None:
-            self.report.skip(label, line, key, e.status, "not a visit that happened or is planned")
+            if e.status in ("entered-in-error", "unknown"):
+                self.report.skip(label, line, key, e.status, "not a visit that happened or is planned")
+            else:
+                self.report.problem(label, line, f"{key} status", e.status, "is not an Encounter status")
             return None
         period = e.period
         who = self.clinician([p.individual for p in e.participant or [] if p.individual])
