@@ -14,7 +14,7 @@ from .alerts import Alert
 from .instruments import ADULT, Instrument
 
 WIDTH, HEIGHT = 640, 220
-LEFT, RIGHT, TOP, BOTTOM = 40, 16, 14, 30
+LEFT, RIGHT, TOP, BOTTOM = 40, 76, 14, 30  # the cutoff is labelled in the right margin
 
 
 @dataclass
@@ -43,7 +43,7 @@ class Chart:
     instrument: Instrument
     points: list[Point]
     y_ticks: list[tuple[float, str]]
-    x_ticks: list[tuple[float, str]]
+    x_ticks: list[tuple[float, str, str]]  # x, label, text-anchor
     cutoff_y: float | None
     cutoff_label: str
     summary: str
@@ -68,9 +68,9 @@ class Chart:
 
 
 def _nice_step(span: float) -> float:
-    raw = span / 4
+    raw = span / 6
     mag = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
-    return next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    return next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
 
 
 def build_chart(inst: Instrument, series, alerts: list[Alert], population: str = ADULT) -> Chart:
@@ -79,12 +79,13 @@ def build_chart(inst: Instrument, series, alerts: list[Alert], population: str =
     values = [float(r.total) for r in series]
     cut = inst.cutoff(population)
     lo, hi = inst.total_low, inst.total_high
-    # Alliance scores crowd the top of the scale; start the axis nearer the
-    # data so a two-point drop is visible, and say so on the axis.
-    floor_at = min(values + ([cut.value] if cut else [])) - (hi - lo) * 0.1 if values else lo
+    # SRS and ORS crowd the top of the scale; start the axis nearer the data
+    # so a two-point drop is visible (the axis labels say where it starts).
     step = _nice_step(hi - lo)
-    lo = max(lo, math.floor(floor_at / step) * step)
-    step = _nice_step(hi - lo)
+    if inst.higher_is_better and values:
+        floor_at = min(values + ([cut.value] if cut else [])) - (hi - lo) * 0.1
+        lo = max(lo, math.floor(floor_at / step) * step)
+        step = _nice_step(hi - lo)
 
     def y_of(v):
         return TOP + (hi - v) / (hi - lo) * (HEIGHT - TOP - BOTTOM)
@@ -117,7 +118,8 @@ def build_chart(inst: Instrument, series, alerts: list[Alert], population: str =
         n = 1 if not span else min(5, len(set(days)))
         for i in range(n):
             d = first if n == 1 else date.fromordinal(first.toordinal() + round(i * span / (n - 1)))
-            x_ticks.append((x_of(d), f"{d.day} {d:%b}" + (f" {d:%y}" if first.year != last.year else "")))
+            anchor = "start" if i == 0 and n > 1 else "end" if i == n - 1 and n > 1 else "middle"
+            x_ticks.append((x_of(d), f"{d.day} {d:%b}" + (f" {d:%y}" if first.year != last.year else ""), anchor))
 
     n_alerts = sum(bool(p.alerts) for p in points)
     if values:
