@@ -178,7 +178,7 @@ def response_page(request, token):
             ctx["error"] = f"Please keep your answer under {responses.MAX_HELP_CHARS} characters."
             return render(request, "outreach/response.html", ctx, status=400)
         try:
-            resp = responses.respond(step, choice, helped, request.POST.get("final_session") == "on", now)
+            resp = responses.respond(step, choice, helped, request.POST.get("wrap_up") == "on", now)
         except responses.BadToken as e:
             return render(request, "outreach/response_error.html", {"message": str(e)}, status=409)
         return render(request, "outreach/response_thanks.html", ctx | {"response": resp})
