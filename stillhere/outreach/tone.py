@@ -97,7 +97,8 @@ def check(text: str, channel: str, *, subject: str = "", envelope: str = "",
     """All findings for one draft or template on one channel."""
     findings: list[Finding] = []
     body = text.strip()
-    low = " ".join(body.lower().split())
+    # Variables are checked on their own; their names ("clinician") are not words.
+    low = " ".join(VAR_RE.sub(" ", body).lower().split())
     low_vars = VAR_RE.findall(body)
 
     for v in sorted({v for v in low_vars if v not in VARIABLES}):
