@@ -14,7 +14,7 @@ from .alerts import Alert
 from .instruments import ADULT, Instrument
 
 WIDTH, HEIGHT = 640, 220
-LEFT, RIGHT, TOP, BOTTOM = 40, 76, 14, 30  # the cutoff is labelled in the right margin
+LEFT, RIGHT, TOP, BOTTOM = 44, 96, 14, 34  # the cutoff is labelled in the right margin
 
 
 @dataclass
