@@ -1,0 +1,74 @@
+"""Uploading an export in real Chromium: preview, progress bar, report."""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.contrib.staticfiles.testing import StaticLiveServerTestCase
+
+from stillhere.lib.browser import chromium_available, launch
+from stillhere.test import PASSWORD, make_client, make_member
+
+from .helpers import FILES
+
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
+
+if not chromium_available():
+    if os.getenv("STILLHERE_REQUIRE_BROWSER"):
+        raise RuntimeError("Chromium is required (apt-get install chromium) but /usr/bin/chromium is missing.")
+    pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+
+class ImportInBrowserTestCase(StaticLiveServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+        super().setUpClass()
+        from playwright.sync_api import sync_playwright
+
+        cls.pw = sync_playwright().start()
+        cls.browser = launch(cls.pw)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.browser.close()
+        cls.pw.stop()
+        super().tearDownClass()
+
+    def setUp(self):
+        from stillhere.accounts.models import Practice
+
+        practice = Practice.objects.create(name="Riverside Practice", slug="riverside", timezone="Europe/London")
+        self.alice = make_member(practice, "alice", "clinician")
+        make_member(practice, "dora", "director")
+        make_client(practice, self.alice, "r-001", "Ana", "Abbott")
+        self.page = self.browser.new_page()
+
+    def tearDown(self):
+        self.page.close()
+
+    def test_a_director_uploads_an_export_sees_a_preview_and_imports_it(self):
+        from stillhere.clients.models import Appointment
+
+        page = self.page
+        page.goto(self.live_server_url + "/login/")
+        page.get_by_label("Username").fill("dora")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.keyboard.press("Enter")
+        page.wait_for_url(self.live_server_url + "/")
+        page.get_by_role("link", name="Import").click()
+        page.get_by_label("Appointments (CSV)").set_input_files(str(FILES / "csv" / "appointments.csv"))
+        page.get_by_label("Clients (CSV, optional)").set_input_files(str(FILES / "csv" / "clients.csv"))
+        page.get_by_role("group", name="CSV export").get_by_role("button", name="Upload and preview").click()
+        page.wait_for_url("**/import/*/")
+        self.assertTrue(page.get_by_role("cell", name="Maya Lind").first.is_visible())
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "import-preview.png"), full_page=True)
+
+        page.get_by_role("button", name="Import", exact=True).click()
+        page.get_by_text("Imported.").wait_for(timeout=20000)
+        self.assertTrue(page.get_by_role("rowheader", name="Appointments").is_visible())
+        self.assertTrue(page.locator("#import-status li", has_text="Sam Okafor").is_visible())
+        self.assertEqual(Appointment.objects.filter(external_id__startswith="a-").count(), 9)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.screenshot(path=str(ARTIFACTS / "import-done-phone.png"), full_page=True)
