@@ -49,7 +49,11 @@ def derive(f: ibis.Table, rules: Rules = Rules()) -> ibis.Table:
     last_contact_s = f.last_attended_s.fill_null(f.started_s)
     ended = f.ended_by_now
     safety_missed = f.missed_open & f.safety
-    missed = f.missed_open & (f.days_since_missed <= ibis.greatest(lapse_days, MISSED_HOLDS_DAYS))
+    holds_days = ibis.greatest(lapse_days, MISSED_HOLDS_DAYS)
+    missed = f.missed_open & (f.days_since_missed <= holds_days)
+    # An unanswered missed session becomes a lapse only once "missed" has run its course.
+    lapse_at = ibis.greatest(last_contact_s + (lapse_days * DAY).cast("int64"),
+                             ibis.ifelse(f.missed_open, f.last_missed_s + (holds_days * DAY).cast("int64"), 0))
     lapsed = ~f.has_next & ~f.in_break & (f.days_since_contact > lapse_days)
     watch_cancel = f.cancel_no_rebook & ~f.in_break
     watch_risk = f.risk >= WATCH_RISK
@@ -67,7 +71,7 @@ def derive(f: ibis.Table, rules: Rules = Rules()) -> ibis.Table:
     )
     at = ibis.cases(
         (ended, f.ended_s), (safety_missed, f.last_missed_s), (missed, f.last_missed_s),
-        (lapsed, last_contact_s + (lapse_days * DAY).cast("int64")),
+        (lapsed, lapse_at),
         (watch_cancel, f.last_cancel_s), else_=T,
     )
     return f.mutate(derived_state=state, derived_reason=reason, derived_at_s=at.cast("int64"),

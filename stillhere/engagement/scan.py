@@ -22,6 +22,7 @@ from django.db.models import Max
 
 from stillhere.accounts.models import Practice
 from stillhere.clients.models import Appointment, Episode
+from stillhere.features import compiled
 from stillhere.features.episode import episode_features
 from stillhere.features.sources import DAY, from_django
 from stillhere.lib.progress import Progress
@@ -48,10 +49,19 @@ def scored_frame(practice: Practice, as_of: datetime) -> tuple[pd.DataFrame, pd.
     no-show scores for their upcoming appointments, as of `as_of`."""
     T = int(as_of.timestamp())
     src = from_django(practice.id)
-    f = derive(default_model.score(episode_features(src, T)), Rules.for_practice(practice))
-    shown = f.filter(f.ended_s.isnull() | (f.ended_s > T - RECENTLY_ENDED_DAYS * DAY))
+    rules = Rules.for_practice(practice)
     offset = int(as_of.astimezone(practice.tz).utcoffset().total_seconds())
-    return shown.execute(), noshow.noshow_scores(src, f, T, offset).execute()
+
+    def episodes(t):
+        f = derive(default_model.score(episode_features(src, t)), rules)
+        return f.filter(f.ended_s.isnull() | (f.ended_s > f.as_of_s - RECENTLY_ENDED_DAYS * DAY))
+
+    def upcoming(t):
+        return noshow.noshow_scores(src, default_model.score(episode_features(src, t)), t, offset)
+
+    key = (src.backend.name, practice.id, rules, default_model.MODEL_VERSION)
+    return (compiled.run(src.backend, ("episodes", *key), episodes, T),
+            compiled.run(src.backend, ("upcoming", offset, *key), upcoming, T))
 
 
 def scan_practice(practice: Practice, as_of: datetime, store: bool = True,

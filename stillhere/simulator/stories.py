@@ -8,6 +8,7 @@ loaders and importers read them. Names and details are our own invention.
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 import pandas as pd
 
@@ -121,3 +122,14 @@ def story_frames(today: date, clinician: str, tz: str = "Europe/London") -> dict
         "appointments": pd.DataFrame(appts),
         "measures": pd.DataFrame(measures),
     }
+
+
+def write_story_csv(out: Path, today: date, clinician: str, tz: str = "Europe/London") -> Path:
+    """The four stories as the generic CSV import files, in `out`."""
+    from .write import write_csv
+
+    frames = story_frames(today, clinician, tz)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(out, frames["clients"], frames["appointments"], frames["measures"], tz)
+    return out

@@ -19,21 +19,20 @@ def _iso(ts: pd.Series, tz: str) -> pd.Series:
     return local.dt.strftime("%Y-%m-%dT%H:%M:%S%z").str.replace(r"(\d\d)(\d\d)$", r"\1:\2", regex=True)
 
 
-def appointments_csv_frame(sim: SimulatedPractice) -> pd.DataFrame:
-    a = sim.appointments
-    clients = sim.clients.set_index("client_id")
+def appointments_csv_frame(a: pd.DataFrame, clients: pd.DataFrame, tz: str) -> pd.DataFrame:
+    clients = clients.set_index("client_id")
     names = (clients["first_name"] + " " + clients["last_name"]).reindex(a["client_id"]).values
     return pd.DataFrame({
         "appointment_id": a["appointment_id"],
         "client_id": a["client_id"],
         "clinician": a["clinician"],
-        "start": _iso(a["start"], sim.timezone),
+        "start": _iso(a["start"], tz),
         "status": a["status"],
         "client_name": names,
-        "booked_at": _iso(a["booked_at"], sim.timezone),
+        "booked_at": _iso(a["booked_at"], tz),
         "duration_min": a["duration_min"],
         "late_minutes": a["late_minutes"],
-        "cancelled_at": _iso(a["cancelled_at"], sim.timezone).fillna(""),
+        "cancelled_at": _iso(pd.to_datetime(a["cancelled_at"], utc=True), tz).fillna(""),
         "episode_id": a["episode_id"],
         "session_type": a["session_type"],
         "marker": a["marker"],
@@ -59,7 +58,13 @@ def write_practice(sim: SimulatedPractice, out: Path, csv: bool = True, parquet:
         if parquet:
             _microseconds(df).to_parquet(out / f"{name}.parquet", index=False)
     if csv:
-        sim.clients.to_csv(out / "clients.csv", index=False)
-        appointments_csv_frame(sim).to_csv(out / "appointments.csv", index=False)
-        sim.measures.to_csv(out / "measures.csv", index=False)
+        write_csv(out, sim.clients, sim.appointments, sim.measures, sim.timezone)
     return counts
+
+
+def write_csv(out: Path, clients: pd.DataFrame, appointments: pd.DataFrame, measures: pd.DataFrame,
+              tz: str) -> None:
+    """clients.csv, appointments.csv and measures.csv in the generic import schema."""
+    clients.to_csv(out / "clients.csv", index=False)
+    appointments_csv_frame(appointments, clients, tz).to_csv(out / "appointments.csv", index=False)
+    measures.to_csv(out / "measures.csv", index=False)
