@@ -118,6 +118,20 @@ class CheckinIntervalSet(Event):
 
 
 @dataclass(kw_only=True)
+class CheckinHeld(Event):
+    """A clinician recorded a progress check-in conversation ("heart-to-heart") in a session.
+
+    name: checkin-held
+    """
+
+    name: ClassVar[str] = "checkin-held"
+    marker: Any = None
+
+    def target(self):
+        return "session-marker", str(self.marker.pk)
+
+
+@dataclass(kw_only=True)
 class CheckinsDueViewed(Event):
     """A member listed the clients due a check-in before their next session.
 
@@ -190,7 +204,8 @@ class ImportRejected(Event):
 
 
 EVENTS: tuple[type[Event], ...] = (ClientViewed, ClientListViewed, PracticeLoaded, MeasureRecorded, MeasuresViewed,
-                                     CheckinIntervalSet, CheckinsDueViewed, MeasuresLoaded, MeasuresSettingsChanged)
+                                     CheckinIntervalSet, CheckinHeld, CheckinsDueViewed, MeasuresLoaded,
+                                     MeasuresSettingsChanged)
 EVENTS += (ImportCompleted, ImportRejected)
 
 

@@ -178,8 +178,8 @@ def _newest_episode(results: list) -> list:
 
 
 def current_alerts(results, *, registry: Registry | None = None, settings: AlertSettings | None = None,
-                   population: str = ADULT) -> list[Alert]:
-    """The alerts that stand now, safety first, for one client's results.
+                   population: str = ADULT, as_of: date | None = None) -> list[Alert]:
+    """The alerts that stand now (or on `as_of`), safety first, for one client's results.
 
     `results` are MeasureResult rows or any objects/dicts with `instrument`,
     `taken_on`, `total` and optionally `items` and `episode_id`, oldest
@@ -187,8 +187,11 @@ def current_alerts(results, *, registry: Registry | None = None, settings: Alert
     """
     reg = registry or DEFAULT_REGISTRY
     st = settings or AlertSettings()
+    results = list(results)
+    if as_of is not None:
+        results = [r for r in results if _get(r, "taken_on") <= as_of]
     by_inst: dict[str, tuple[Instrument, list]] = {}
-    for r in _newest_episode(list(results)):
+    for r in _newest_episode(results):
         inst = reg.get(_get(r, "instrument", ""))
         if inst is not None:
             by_inst.setdefault(inst.code, (inst, []))[1].append(r)

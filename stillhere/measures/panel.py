@@ -50,7 +50,7 @@ def client_results(membership, client):
 
 
 def panel_context(membership, client, *, form: EntryForm | None = None, message: str = "",
-                  interval_error: str = "", now=None) -> dict:
+                  interval_error: str = "", checkin_error: str = "", now=None) -> dict:
     now = now or timezone.now()
     practice = client.practice
     cfg = config_for(practice)
@@ -83,6 +83,7 @@ def panel_context(membership, client, *, form: EntryForm | None = None, message:
         "practice_every": cfg.checkin_every,
         "interval_choices": list(range(1, cfg.checkin_every)),
         "interval_error": interval_error,
+        "checkin_error": checkin_error,
         "instruments": list(cfg.registry),
         "form": form or EntryForm(instrument=default, taken_on=today),
         "today": today,

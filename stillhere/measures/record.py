@@ -23,13 +23,17 @@ def local_today(practice) -> date:
     return timezone.now().astimezone(practice.tz).date()
 
 
-def session_on(client: Client, day: date) -> Appointment | None:
-    """The attended session the client had on `day` (practice time), if any."""
+def session_on(client: Client, day: date, episodes=None) -> Appointment | None:
+    """The client's session on `day` (practice time): an attended one, else one
+    still marked scheduled (a rating taken at the end of a session usually
+    arrives before the schedule says the client came)."""
     tz = client.practice.tz
     start = datetime.combine(day, time.min, tzinfo=tz)
-    return (Appointment.objects.filter(episode__client=client, status=Appointment.Status.ATTENDED,
-                                       start__gte=start, start__lt=start + timedelta(days=1))
-            .select_related("episode").order_by("-start").first())
+    qs = Appointment.objects.filter(episode__client=client, start__gte=start, start__lt=start + timedelta(days=1),
+                                    status__in=[Appointment.Status.ATTENDED, Appointment.Status.SCHEDULED])
+    if episodes is not None:
+        qs = qs.filter(episode__in=episodes)
+    return qs.select_related("episode").order_by("status", "-start").first()  # "attended" sorts first
 
 
 def episode_on(client: Client, day: date) -> Episode | None:

@@ -15,14 +15,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from stillhere.accounts.decorators import member_required
-from stillhere.accounts.permissions import get_client_or_404
-from stillhere.audit.events import CheckinIntervalSet, CheckinsDueViewed, MeasuresViewed, record
+from stillhere.accounts.permissions import get_client_or_404, visible_episodes
+from stillhere.audit.events import CheckinHeld, CheckinIntervalSet, CheckinsDueViewed, MeasuresViewed, record
+from stillhere.clients.models import SessionMarker
 
 from .checkins import due_checkins
 from .custom import config_for
 from .models import CheckinInterval
 from .panel import EntryForm, panel_context
-from .record import local_today, record_result
+from .record import local_today, record_result, session_on
 from .scoring import ScoringError
 
 
@@ -135,6 +136,24 @@ def checkin_interval(request, code):
         record(CheckinIntervalSet(practice=client.practice, actor=request.user, client=client,
                                   every_sessions=int(raw)))
     return _panel(request, client) if _htmx(request) else _back(client)
+
+
+@member_required
+@require_POST
+def checkin_held(request, code):
+    """Record that today's session held a progress conversation."""
+    m = request.membership
+    client = get_client_or_404(m, code)
+    session = session_on(client, local_today(client.practice), episodes=visible_episodes(m))
+    if session is None:
+        return _panel(request, client, checkin_error="There is no session today to record the check-in on.") \
+            if _htmx(request) else _back(client)
+    marker, created = SessionMarker.objects.get_or_create(appointment=session, kind=SessionMarker.Kind.CHECKIN,
+                                                          defaults={"created_by": m})
+    if created:
+        record(CheckinHeld(practice=client.practice, actor=request.user, client=client, marker=marker))
+    message = "Check-in conversation recorded for today's session."
+    return _panel(request, client, message=message) if _htmx(request) else _back(client)
 
 
 @member_required

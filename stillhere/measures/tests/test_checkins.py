@@ -101,3 +101,46 @@ class CheckinTestCase(BaseTestCase):
         r = self.client.get(f"/clients/{self.ana.code}/")
         self.assertContains(r, "Check-in due.")
         self.assertContains(r, "No alliance rating or progress check-in yet, 6 sessions in.")
+
+
+@time_machine.travel(datetime(2026, 3, 4, 15, 0, tzinfo=timezone.utc), tick=False)
+class CheckinHeldTestCase(BaseTestCase):
+    def setUp(self):
+        self.ep = self.ana.episodes.get()
+        # Today's session, not yet marked attended.
+        self.today = Appointment.objects.create(practice=self.riverside, episode=self.ep, status="scheduled",
+                                                start=datetime(2026, 3, 4, 14, 0, tzinfo=timezone.utc))
+
+    def url(self, client):
+        return f"/measures/clients/{client.code}/checkin-held/"
+
+    def test_a_clinician_records_a_check_in_conversation_on_todays_session_once(self):
+        self.login(self.alice)
+        r = self.client.post(self.url(self.ana), headers={"HX-Request": "true"})
+        self.assertContains(r, "Check-in conversation recorded for today&#x27;s session.")
+        self.client.post(self.url(self.ana), headers={"HX-Request": "true"})
+        marker = SessionMarker.objects.get(appointment=self.today)
+        self.assertEqual((marker.kind, marker.created_by), ("checkin", self.alice))
+        self.assertEqual(AuditEvent.objects.filter(verb="checkin-held", client=self.ana).count(), 1)
+        # once the session is marked attended, it resets the count
+        self.today.status = "attended"
+        self.today.save()
+        st = checkin_statuses(self.ana.episodes.all(), datetime(2026, 3, 5, tzinfo=timezone.utc), self.riverside)
+        self.assertEqual(st[self.ep.pk].since, 0)
+
+    def test_without_a_session_today_it_says_so_and_records_nothing(self):
+        self.today.delete()
+        self.login(self.alice)
+        r = self.client.post(self.url(self.ana), headers={"HX-Request": "true"})
+        self.assertContains(r, "There is no session today to record the check-in on.")
+        self.assertFalse(SessionMarker.objects.exists())
+
+    def test_only_members_who_see_the_client_may_record_it(self):
+        for member in (self.bob, self.cora, self.charlie):
+            self.login(member)
+            self.assertEqual(self.client.post(self.url(self.ana)).status_code, 404)
+        self.assertFalse(SessionMarker.objects.exists())
+
+    def test_a_rating_at_the_end_of_a_session_not_yet_marked_attended_belongs_to_it(self):
+        row = record_result(self.ana, "SRS", total=38)
+        self.assertEqual(row.appointment, self.today)

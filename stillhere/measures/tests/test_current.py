@@ -1,0 +1,35 @@
+"""alerts_by_client: current alerts for a whole practice in one pass."""
+
+from datetime import date, timedelta
+
+from stillhere.measures.alerts import ALLIANCE_DROP, ALLIANCE_LOW, DETERIORATION, SAFETY, current_alerts
+from stillhere.measures.current import alerts_by_client
+from stillhere.measures.record import record_result
+from stillhere.measures.tests.test_alerts import weekly
+from stillhere.test import BaseTestCase
+
+D = date(2026, 1, 5)
+
+
+class AlertsByClientTestCase(BaseTestCase):
+    def test_it_gives_each_clients_alerts_and_leaves_out_calm_clients(self):
+        record_result(self.ana, "SRS", total=39, taken_on=D)
+        record_result(self.ana, "SRS", total=35, taken_on=D + timedelta(weeks=1))
+        record_result(self.ben, "SRS", total=39, taken_on=D)
+        record_result(self.ben, "PHQ-9", items=[0] * 8 + [2], taken_on=D)
+        record_result(self.cleo, "SRS", total=20, taken_on=D)
+        got = {cid: [a.kind for a in alerts] for cid, alerts in alerts_by_client(self.riverside).items()}
+        assert got == {self.ana.pk: [ALLIANCE_LOW, ALLIANCE_DROP], self.ben.pk: [SAFETY]}
+
+    def test_it_can_look_as_of_an_earlier_day_and_for_some_clients_only(self):
+        record_result(self.ana, "PHQ-9", total=5, taken_on=D)
+        record_result(self.ana, "PHQ-9", total=12, taken_on=D + timedelta(weeks=1))
+        assert alerts_by_client(self.riverside, as_of=D) == {}
+        assert [a.kind for a in alerts_by_client(self.riverside, [self.ana.pk])[self.ana.pk]] == [DETERIORATION]
+        assert alerts_by_client(self.riverside, [self.ben.pk]) == {}
+
+
+def test_current_alerts_can_look_as_of_an_earlier_day():
+    series = weekly("SRS", [39, 34, 39])
+    assert current_alerts(series) == []
+    assert [a.kind for a in current_alerts(series, as_of=date(2026, 3, 9))] == [ALLIANCE_LOW, ALLIANCE_DROP]
