@@ -78,7 +78,8 @@ def _insert(practice, df: pd.DataFrame, ext: pd.Series, source: str) -> None:
     ap = df["appointment_pk"].astype("Int64").astype(object).where(df["appointment_pk"].notna(), None)
     rows = list(zip(
         [practice.pk] * len(df), df["client_pk"].astype(int).tolist(), ep.tolist(), ap.tolist(),
-        df["instrument"].tolist(), [ops.adapt_datefield_value(d) for d in df["day"]], df["total"].astype(float).tolist(),
+        df["instrument"].tolist(), [ops.adapt_datefield_value(d) for d in df["day"]],
+        df["total"].astype(float).tolist(),
         items, ext.tolist(), [source] * len(df), [now] * len(df),
     ))
     meta = MeasureResult._meta
