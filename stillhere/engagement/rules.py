@@ -27,7 +27,7 @@ from stillhere.features.sources import DAY
 
 MIN_LAPSE_DAYS = 21
 MISSED_HOLDS_DAYS = 14       # a missed session stays "missed" at least this long before it is a lapse
-WATCH_RISK = 0.25            # the "high" band
+WATCH_RISK = 0.20            # the "high" band
 
 END_STATE = {"no_goodbye": "ended_no_goodbye", "by_client": "ended_by_client"}
 

@@ -32,9 +32,12 @@ from datetime import datetime, timezone
 import ibis
 
 MODEL_VERSION = "default-1"
-BASE = -3.9
+BASE = -5.2
 
-BANDS = ((0.25, "high"), (0.10, "medium"), (0.0, "low"))
+# Bands against the typical 30-day risk of an open episode (about 6% in
+# practices at the published dropout rate): "medium" is above the norm,
+# "high" about three times it.
+BANDS = ((0.20, "high"), (0.08, "medium"), (0.0, "low"))
 
 
 @dataclass(frozen=True)
@@ -48,20 +51,20 @@ class Signal:
 SIGNALS = {
     "first_session": 1.2,
     "early_sessions": 0.8,
-    "early_weeks": 0.4,
-    "missed_open": 1.6,
+    "early_weeks": 0.3,
+    "missed_open": 1.5,
     "recent_missed": 0.4,        # per missed session in the last eight weeks, up to three
     "late_arrival": 0.5,
-    "cancel_no_rebook": 1.0,
-    "gap_long": 0.8,
-    "gap_very_long": 1.5,
+    "cancel_no_rebook": 0.5,
+    "gap_long": 1.2,
+    "gap_very_long": 1.8,
     "nothing_booked": 0.6,
-    "alliance_low": 0.7,
-    "alliance_drop": 0.5,
+    "alliance_low": 0.2,         # per SRS point below 36, up to ten points
+    "alliance_drop": 0.3,
     "not_on_track": 0.5,
     "hard_session": 0.7,
     "rupture": 0.7,
-    "avoidant": 0.3,
+    "avoidant": 0.4,
     "conflict_avoidant": 0.3,
     "people_pleasing": 0.25,
 }
@@ -88,7 +91,7 @@ def contributions(f: ibis.Table) -> dict:
         "gap_long": on((gap_ratio > 1.5) & (gap_ratio <= 2.5) & ~f.has_next & ~f.in_break, W["gap_long"]),
         "gap_very_long": on((gap_ratio > 2.5) & ~f.has_next & ~f.in_break, W["gap_very_long"]),
         "nothing_booked": on(~f.has_next & ~f.in_break, W["nothing_booked"]),
-        "alliance_low": on(f.alliance_low, W["alliance_low"]),
+        "alliance_low": ibis.ifelse(f.alliance_low, ibis.least(36.0 - f.srs_latest, 10.0) * W["alliance_low"], zero),
         "alliance_drop": on(f.alliance_drop, W["alliance_drop"]),
         "not_on_track": on(f.not_on_track, W["not_on_track"]),
         "hard_session": on(f.hard_recent > 0, W["hard_session"]),

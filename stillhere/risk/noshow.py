@@ -17,7 +17,7 @@ import ibis
 
 from stillhere.features.sources import DAY
 
-BASE = -3.05
+BASE = -2.45
 NORM_RATE = 0.09     # practice-wide share of missed bookings the shrinkage pulls towards
 PRIOR_WEIGHT = 4.0   # how many sessions' worth of evidence that norm counts for
 

@@ -288,8 +288,8 @@ def _assemble(rng, p, n, n_clin, as_of, origin, horizon, tz, style, tr,
     first_future = ~past & (np.r_[True, ep[1:] != ep[:-1]] | np.r_[True, past[:-1]])
     keep = past | (first_future & np.asarray(booked < as_of_ts))
     slot_id = np.arange(ep.size, dtype=np.int64) + 1
-    truth = pd.DataFrame({"appointment_id": slot_id, "episode_id": ep + 1, "hazard": rows["hazard"],
-                          "in_data": keep})
+    truth = pd.DataFrame({"appointment_id": slot_id, "episode_id": ep + 1, "start": start,
+                          "hazard": rows["hazard"], "in_data": keep})
     status = rows["status"].copy()
     future = ~past
     status[future] = SCHEDULED
