@@ -12,12 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-# After a missed session, give the client a few days to get in touch before
-# reaching out; longer can feel like abandonment (DESIGN.md, stance 2).
-DEFAULT_WAITING_DAYS = 3
-# A client is "lapsed" when the gap since their last contact passes their own
-# usual gap between sessions times this factor, with no future booking.
-DEFAULT_LAPSE_FACTOR = 2.0
+from stillhere.engagement.defaults import DEFAULT_LAPSE_FACTOR, DEFAULT_WAITING_DAYS
 
 
 def validate_timezone(value: str) -> None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import ibis
 
-from stillhere.accounts.models import DEFAULT_LAPSE_FACTOR, DEFAULT_WAITING_DAYS
+from stillhere.engagement.defaults import DEFAULT_LAPSE_FACTOR, DEFAULT_WAITING_DAYS
 from stillhere.features.sources import DAY
 
 MIN_LAPSE_DAYS = 21

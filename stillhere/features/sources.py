@@ -170,4 +170,15 @@ def from_parquet(folder: Path, con=None) -> Sources:
     return Sources(appts, episodes, clients, measures, con.create_table("breaks", breaks, temp=True), con)
 
 
-__all__ = ["Sources", "from_django", "from_parquet", "DAY", "_"]
+
+
+CANONICAL = ("appointments", "episodes", "clients", "measures", "breaks")
+
+
+def from_canonical(con, prefix: str = "sh_") -> Sources:
+    """Canonical tables already stored under these names (e.g. a warehouse
+    copy in PostgreSQL or Spark, as bench/scan.py loads them)."""
+    return Sources(*(con.table(f"{prefix}{name}") for name in CANONICAL), backend=con)
+
+
+__all__ = ["Sources", "from_django", "from_parquet", "from_canonical", "CANONICAL", "DAY", "_"]
