@@ -6,6 +6,7 @@ the file, line, the file's own column name and the value.
 """
 
 import csv
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from . import values as v
@@ -42,6 +43,7 @@ APPOINTMENT_EMPTY = {"booked_at": None, "cancelled_at": None, "duration_min": 50
 DROP_WHEN_EMPTY = {"external_id", "client_name", "episode", "measure_id"}
 
 
+@lru_cache(maxsize=4096)
 def _clinician(s: str) -> str:
     s = v.text(s, 200)
     return v.email(s).lower() if "@" in s else " ".join(s.split())
@@ -179,6 +181,9 @@ def read(path, kind: str, mapping: Mapping, tz: ZoneInfo, report, label: str, tr
                 for col, src in sources.items():
                     if isinstance(src, str):
                         cell, name = src, col
+                    elif len(src) == 1:
+                        i = src[0]
+                        cell, name = (row[i].strip() if i < len(row) else ""), header[i]
                     else:
                         cell = " ".join(row[i].strip() if i < len(row) else "" for i in src).strip()
                         name = header[src[0]]

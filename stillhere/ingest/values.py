@@ -7,6 +7,7 @@ they are safe to show anywhere the report goes.
 
 import re
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
@@ -25,6 +26,7 @@ class Invalid(ValueError):
     pass
 
 
+@lru_cache(maxsize=8192)
 def norm(text: str) -> str:
     """Header and vocabulary key: case, spaces, hyphens and underscores don't matter."""
     return re.sub(r"(?:[\s_]|(?<=\w)-(?=\w))+", "_", str(text).strip().lower()).strip("_")

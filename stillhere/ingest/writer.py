@@ -12,10 +12,10 @@ emptied in the export empties the field on re-import.
 """
 
 import hashlib
-from datetime import date
+from datetime import date, timezone
 
 from django.db import connection
-from django.db.models import Max, Min
+from django.db.models import Max, Min, Q
 
 from stillhere.clients.models import Appointment, Client, Episode, SessionMarker
 from stillhere.measures.models import MeasureResult
@@ -36,6 +36,14 @@ STATE_FOR_END = {
     "referred": Episode.State.ENDED_PLANNED,
     "administrative": Episode.State.ENDED_PLANNED,
 }
+
+
+def by_external_id(model, practice, ids):
+    """Rows by external id, written so the partial unique index
+    (practice, external_id) WHERE external_id <> '' is used: the query must
+    repeat the index's condition, and no ORDER BY may tempt the planner to
+    another index. Without this SQLite scans the practice's rows per batch."""
+    return model.objects.filter(~Q(external_id=""), practice=practice, external_id__in=ids).order_by()
 
 
 def derived_id(*parts) -> str:
@@ -64,6 +72,7 @@ class Writer:
         # means the file holds the same appointment twice.
         self.appt_floor = Appointment.objects.aggregate(m=Max("id"))["m"] or 0
         self.appts_updated: set[int] = set()
+        self.inserted, self.analyze_at = 0, 20_000
 
     # --- clients ---------------------------------------------------------
     def write_clients(self, batch, label="clients.csv") -> None:
@@ -224,7 +233,7 @@ class Writer:
         existing = {}
         exts = [ext for _, ext, _ in rows]
         for i in range(0, len(exts), CHUNK):
-            for a in (Appointment.objects.filter(practice=self.p, external_id__in=exts[i:i + CHUNK])
+            for a in (by_external_id(Appointment, self.p, exts[i:i + CHUNK])
                       .values("id", "external_id", "episode_id", *APPT_FIELDS)):
                 existing[a["external_id"]] = a
         self._load_episodes(self.client_pk[r["client"]] for _, _, r in rows if r["client"] in self.client_pk)
@@ -277,6 +286,7 @@ class Writer:
         self._create_pending()
         insert_appointments(self.p.pk, [(e["id"], ext, values) for e, ext, values in new])
         self.touched.update(e["id"] for e, _, _ in new)
+        self._grown(len(new))
         if changed:
             upd = []
             for pk, diff in changed:
@@ -297,8 +307,7 @@ class Writer:
             ids = {ext: a["id"] for ext, a in existing.items()}
             fresh = [ext for ext in markers if ext not in ids]
             for i in range(0, len(fresh), CHUNK):
-                ids.update(Appointment.objects.filter(practice=self.p, external_id__in=fresh[i:i + CHUNK])
-                           .values_list("external_id", "id"))
+                ids.update(by_external_id(Appointment, self.p, fresh[i:i + CHUNK]).values_list("external_id", "id"))
             self._sync_markers({ids[ext]: kind for ext, kind in markers.items() if ext in ids})
 
     def _add_named_clients(self, rows, label) -> None:
@@ -319,8 +328,7 @@ class Writer:
     def _episode_exts(self, exts) -> None:
         need = [x for x in set(exts) if x not in self.episode_ext]
         for i in range(0, len(need), CHUNK):
-            found = list(Episode.objects.filter(practice=self.p, external_id__in=need[i:i + CHUNK])
-                         .values_list("client_id", flat=True))
+            found = list(by_external_id(Episode, self.p, need[i:i + CHUNK]).values_list("client_id", flat=True))
             self._load_episodes(found)
 
     def _sync_markers(self, want: dict[int, str]) -> None:
@@ -342,6 +350,18 @@ class Writer:
             SessionMarker.objects.filter(id__in=drop[i:i + CHUNK]).delete()
         self.report.count("markers", "created", len(add))
         self.report.count("markers", "updated", len(drop))
+
+    def _grown(self, n: int) -> None:
+        """PostgreSQL plans with the statistics it had before the import; on a
+        table this import is filling they say "small", and the lookups by
+        external id turn into scans. ANALYZE sees the transaction's own rows,
+        so refresh the statistics each time the import has doubled its rows."""
+        self.inserted += n
+        if connection.vendor == "postgresql" and self.inserted >= self.analyze_at:
+            with connection.cursor() as cur:
+                for model in (Appointment, Episode, Client):
+                    cur.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+            self.analyze_at = 2 * self.inserted
 
     # --- measures --------------------------------------------------------
     def write_measures(self, batch, label="measures.csv") -> None:
@@ -366,8 +386,7 @@ class Writer:
         if self.report.failed:
             return
         self._load_episodes(c for _, c, _, _ in rows)
-        existing = {m.external_id: m for m in
-                    MeasureResult.objects.filter(practice=self.p, external_id__in=[x for _, _, x, _ in rows])}
+        existing = {m.external_id: m for m in by_external_id(MeasureResult, self.p, [x for _, _, x, _ in rows])}
         new, changed = [], []
         for line, client, ext, r in rows:
             eps = [e for e in self.episodes.get(client, []) if e["id"] and e["started"] <= r["taken_on"]]
@@ -416,25 +435,35 @@ INSERT_COLUMNS = ("practice_id", "episode_id", "external_id", "start", "booked_a
 
 
 def insert_appointments(practice_id, rows) -> None:
-    """Plain executemany INSERT: the ORM's bulk_create spends most of its
-    time preparing values field by field, and this is the hot path of a
-    million-row import. Ids are not needed back (rows are found again by
-    external id), so nothing is lost by going round it."""
+    """COPY on PostgreSQL, executemany on SQLite: the ORM's bulk_create
+    spends most of its time preparing values field by field, and this is
+    the hot path of a million-row import. Ids are not needed back (rows are
+    found again by external id), so nothing is lost by going round it."""
     if not rows:
         return
     ops = connection.ops
     t = ops.quote_name(Appointment._meta.db_table)
     cols = ", ".join(ops.quote_name(c) for c in INSERT_COLUMNS)
     sql = f"INSERT INTO {t} ({cols}) VALUES ({', '.join(['%s'] * len(INSERT_COLUMNS))})"
-    dt = ops.adapt_datetimefield_value
+    dt = _sqlite_datetime if connection.vendor == "sqlite" else ops.adapt_datetimefield_value
     params = []
     for episode, ext, v in rows:
         g = {**APPT_DEFAULTS, **v}
         params.append((practice_id, episode, ext, dt(g["start"]), dt(g["booked_at"]), dt(g["cancelled_at"]),
                        g["duration_min"], g["status"], g["minutes_late"], g["session_type"]))
     with connection.cursor() as cur:
+        if connection.vendor == "postgresql":  # COPY: one stream instead of a statement per row
+            with cur.cursor.copy(f"COPY {t} ({cols}) FROM STDIN") as copy:
+                for row in params:
+                    copy.write_row(row)
+            return
         for i in range(0, len(params), 5000):
             cur.executemany(sql, params[i:i + 5000])
+
+
+def _sqlite_datetime(value):
+    """What Django stores in SQLite for an aware datetime (naive UTC text), without its per-call overhead."""
+    return None if value is None else value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ")
 
 
 def renumber_sessions(episode_ids) -> None:
