@@ -295,3 +295,30 @@ class SimulatedPracticeTestCase(BaseTestCase):
             self.assertEqual(code, 0)
             for table in ("clients", "appointments", "measures"):
                 self.assertEqual(report["counts"][table]["created"] + report["counts"][table]["updated"], 0, table)
+
+
+def test_the_command_exits_2_on_a_bad_file_and_0_on_a_good_one(tmp_path):
+    """The real `stillhere` process, on its own SQLite file."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "STILLHERE_DATA_DIR": str(tmp_path)}
+    cli = [sys.executable, "-m", "stillhere.cli"]
+    subprocess.run(cli + ["migrate", "-v0"], env=env, check=True)
+    bad = tmp_path / "appointments.csv"
+    bad.write_text("client_id,clinician,start,status\nc1,sam@example.org,2026-13-01T10:00:00Z,attended\n")
+    r = subprocess.run(cli + ["import", "appointments", str(bad), "--timezone", "Europe/London"], env=env,
+                       capture_output=True, text=True)
+    assert r.returncode == 2, r.stderr
+    assert "appointments.csv line 2, column start: '2026-13-01T10:00:00Z': is not a date" in r.stderr
+    import sqlite3
+
+    assert sqlite3.connect(tmp_path / "db.sqlite3").execute("select count(*) from accounts_practice").fetchone() == (0,)
+    good = tmp_path / "good.csv"
+    good.write_text("client_id,client_name,clinician,start,status\nc1,Ida Moss,sam@example.org,2026-03-01T10:00:00Z,attended\n")
+    r = subprocess.run(cli + ["import", "appointments", str(good)], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "1 new" in r.stdout and "Created the practice 'My practice'" in r.stdout
+    assert subprocess.run(cli + ["import", "--help"], env=env, capture_output=True, text=True).stdout.startswith(
+        "usage: stillhere import")

@@ -2,11 +2,13 @@ import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from stillhere.ingest.mapping import MappingError, load_mapping, load_preset, preset_names
 from stillhere.ingest.practice import PracticeChoiceError, practice_for_import
 from stillhere.ingest.service import run_import
 from stillhere.ingest.sources import CsvSource
+from stillhere.lib.progress import Progress
 
 REJECTED = 2  # exit code when the input had problems and nothing was written
 
@@ -52,17 +54,12 @@ class Command(BaseCommand):
         common(i)
 
     def handle(self, *args, **opts):
-        try:
-            practice, created = practice_for_import(opts["practice"], opts["practice_name"], opts["timezone"])
-            source = self.source(opts)
-        except (PracticeChoiceError, MappingError, ValueError) as e:
-            raise CommandError(str(e))
-        if created:
+        with transaction.atomic():
+            report, practice, created = self.run(opts)
+            if created and (report.failed or opts["dry_run"]):
+                transaction.set_rollback(True)  # nothing written means no new practice either
+        if created and not report.failed and not opts["dry_run"]:
             self.stdout.write(f"Created the practice {practice.name!r} ({practice.slug}, {practice.timezone}).")
-        for path in source.paths():
-            if not path.exists():
-                raise CommandError(f"No such file: {path}")
-        report = run_import(practice, source, dry_run=opts["dry_run"])
         if opts["report"]:
             opts["report"].write_text(json.dumps(report.to_dict(), indent=2, default=str))
         out = self.stderr if report.failed else self.stdout
@@ -70,6 +67,21 @@ class Command(BaseCommand):
             out.write(line)
         if report.failed:
             raise CommandError(f"{report.problem_count:,} problems; nothing was written.", returncode=REJECTED)
+
+    def run(self, opts):
+        try:
+            practice, created = practice_for_import(opts["practice"], opts["practice_name"], opts["timezone"])
+            source = self.source(opts)
+        except (PracticeChoiceError, MappingError, ValueError) as e:
+            raise CommandError(str(e))
+        for path in source.paths():
+            if not path.exists():
+                raise CommandError(f"No such file: {path}")
+        bar = Progress(100, "Checking" if opts["dry_run"] else "Importing", stream=self.stderr._out)
+        report = run_import(practice, source, dry_run=opts["dry_run"],
+                            on_progress=lambda t: bar.advance(int(t.fraction * 100) - bar.done))
+        bar.close()
+        return report, practice, created
 
     def source(self, opts):
         if opts["what"] == "appointments":
