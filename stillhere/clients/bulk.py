@@ -55,7 +55,8 @@ def _client(r) -> dict:
 
 def _episode(r) -> dict:
     prev = r.get("previous_episode_id")
-    return {"external_id": str(r["episode_id"]), "client": str(r["client_id"]), "clinician": str(r["clinician"]).lower(),
+    return {"external_id": str(r["episode_id"]), "client": str(r["client_id"]),
+            "clinician": str(r["clinician"]).lower(),
             "started": _day(r["started"]), "ended": _day(r.get("ended")), "end_reason": _text(r.get("end_reason")),
             "previous": str(prev) if not _blank(prev) and prev not in (0, "0", "") else None}
 

@@ -149,7 +149,8 @@ class IcsSource:
                "status": status, "client_name": client[1], "new_client": client[2]}
         end, duration = ev.get("DTEND"), ev.get("DURATION")
         if end is not None and isinstance(end.dt, datetime) and not at:
-            rec["duration_min"] = max(1, min(int((_as_dt(end.dt, tz) - _as_dt(dtstart.dt, tz)).total_seconds() // 60), 1440))
+            minutes = (_as_dt(end.dt, tz) - _as_dt(dtstart.dt, tz)).total_seconds() // 60
+            rec["duration_min"] = max(1, min(int(minutes), 1440))
         elif duration is not None and isinstance(duration.dt, timedelta):
             rec["duration_min"] = max(1, min(int(duration.dt.total_seconds() // 60), 1440))
         created = ev.get("CREATED")

@@ -78,7 +78,8 @@ class ImportReport:
     def lines(self) -> list[str]:
         """The report as a person reads it."""
         out = []
-        head = {"imported": "Imported", "rejected": "Nothing was imported", "checked": "Checked (dry run, nothing written)"}
+        head = {"imported": "Imported", "rejected": "Nothing was imported",
+                "checked": "Checked (dry run, nothing written)"}
         out.append(f"{head.get(self.status, self.status)}: {', '.join(self.files) or self.kind}")
         for table, c in self.counts.items():
             out.append(f"  {table:<13} {c.get('created', 0):,} new, {c.get('updated', 0):,} changed, "

@@ -7,7 +7,7 @@ import run belongs to its practice, and another practice's run is a 404.
 from functools import wraps
 
 from django.http import Http404, HttpResponseForbidden
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from stillhere.accounts.decorators import member_required

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from stillhere.accounts.models import Membership, Practice
+from stillhere.accounts.models import Membership
 from stillhere.audit.models import AuditEvent
 from stillhere.clients.models import Appointment, Client, Episode, SessionMarker
 from stillhere.measures.models import MeasureResult
@@ -174,7 +174,8 @@ class GenericCsvTestCase(BaseTestCase):
             c = write(tmp, "clients.csv", "client_id,first_name,last_name\nc-new,Nell,Shaw\n")
             code, report, _ = run_with_report("appointments", f, "--clients", c, "--practice", "riverside")
         self.assertEqual(code, 2)
-        self.assertEqual([(p["line"], p["column"], p["value"]) for p in report["problems"]], [(3, "client_id", "nobody")])
+        self.assertEqual([(p["line"], p["column"], p["value"]) for p in report["problems"]],
+                         [(3, "client_id", "nobody")])
         self.assertFalse(Client.objects.filter(external_id="c-new").exists())
 
     def test_unknown_columns_are_reported_not_dropped_silently(self):
@@ -314,9 +315,11 @@ def test_the_command_exits_2_on_a_bad_file_and_0_on_a_good_one(tmp_path):
     assert "appointments.csv line 2, column start: '2026-13-01T10:00:00Z': is not a date" in r.stderr
     import sqlite3
 
-    assert sqlite3.connect(tmp_path / "db.sqlite3").execute("select count(*) from accounts_practice").fetchone() == (0,)
+    db = sqlite3.connect(tmp_path / "db.sqlite3")
+    assert db.execute("select count(*) from accounts_practice").fetchone() == (0,)
     good = tmp_path / "good.csv"
-    good.write_text("client_id,client_name,clinician,start,status\nc1,Ida Moss,sam@example.org,2026-03-01T10:00:00Z,attended\n")
+    good.write_text("client_id,client_name,clinician,start,status\n"
+                    "c1,Ida Moss,sam@example.org,2026-03-01T10:00:00Z,attended\n")
     r = subprocess.run(cli + ["import", "appointments", str(good)], env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "1 new" in r.stdout and "Created the practice 'My practice'" in r.stdout

@@ -82,10 +82,12 @@ class ClinicBundleTestCase(BaseTestCase):
                 by_type.setdefault(r["resourceType"], []).append(json.dumps(r))
             for t, lines in by_type.items():
                 (Path(tmp) / f"{t}.ndjson").write_text("\n".join(lines) + "\n")
-            text = (Path(tmp) / "Appointment.ndjson").read_text().replace("urn:uuid:6c1d6b3e-0000-4000-8000-000000000001", "Patient/pat-21")
-            (Path(tmp) / "Appointment.ndjson").write_text(text.replace("urn:uuid:6c1d6b3e-0000-4000-8000-000000000002", "Practitioner/prac-3"))
-            enc = (Path(tmp) / "Encounter.ndjson").read_text().replace("urn:uuid:6c1d6b3e-0000-4000-8000-000000000001", "Patient/pat-21")
-            (Path(tmp) / "Encounter.ndjson").write_text(enc.replace("urn:uuid:6c1d6b3e-0000-4000-8000-000000000003", "Appointment/ap-1"))
+            # Bulk data refers by "Type/id"; the Bundle's urn:uuid references have no meaning here.
+            urn = "urn:uuid:6c1d6b3e-0000-4000-8000-0000000000"
+            for name in ("Appointment", "Encounter"):
+                path = Path(tmp) / f"{name}.ndjson"
+                path.write_text(path.read_text().replace(f"{urn}01", "Patient/pat-21").replace(
+                    f"{urn}02", "Practitioner/prac-3").replace(f"{urn}03", "Appointment/ap-1"))
             code, report, text = run_with_report("fhir", tmp, "--practice", "riverside")
         self.assertEqual(code, 0, text)
         self.check()

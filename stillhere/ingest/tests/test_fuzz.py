@@ -24,7 +24,8 @@ from stillhere.test import make_client, make_member
 
 from .helpers import FILES
 
-FUZZ = settings(max_examples=int(os.getenv("FUZZ_EXAMPLES", "40")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=int(os.getenv("FUZZ_EXAMPLES", "40")), deadline=None,
+                suppress_health_check=[HealthCheck.too_slow])
 NASTY = [b",", b'"', b"\n", b"\r", b"\x00", b"\xff\xfe", b"\xc3", b";", b"{", b"}", b"[", b"]", b":",
          b"BEGIN:VEVENT\r\n", b"END:VCALENDAR", b"RRULE:FREQ=SECONDLY\r\n", b"9999", b"-1", b"T25:61",
          b"2026-02-30", b"\\", b"\t", b"null", b"\"resourceType\":\"Bundle\"", b"=", b"mailto:"]
