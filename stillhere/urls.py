@@ -7,6 +7,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("", include("stillhere.ingest.urls")),
+    path("", include("stillhere.engagement.urls")),
     path("", include("stillhere.clients.urls")),
     path("measures/", include("stillhere.measures.urls")),
     path("", include("stillhere.outreach.urls")),

@@ -446,6 +446,45 @@ EVENTS += (OutreachStarted, OutreachStopped, OutreachDrafted, OutreachStepViewed
            OutreachResponded, ReplyReceived, OutreachTemplateSaved)
 
 
+# --- Engagement (stillhere/engagement) ---
+
+
+@dataclass(kw_only=True)
+class InboxViewed(Event):
+    """A member opened their Needs attention inbox; records how many items it held.
+
+    name: inbox-viewed
+    """
+
+    name: ClassVar[str] = "inbox-viewed"
+    count: int = 0
+
+    def data(self):
+        return {"count": self.count}
+
+
+@dataclass(kw_only=True)
+class StateOverridden(Event):
+    """A clinician set an episode's engagement state by hand, with a note.
+
+    name: state-overridden
+    """
+
+    name: ClassVar[str] = "state-overridden"
+    episode: Any = None
+    old_state: str = ""
+    new_state: str = ""
+
+    def target(self):
+        return "episode", str(self.episode.pk)
+
+    def data(self):
+        return {"old": self.old_state, "new": self.new_state}
+
+
+EVENTS += (InboxViewed, StateOverridden)
+
+
 def record(event: Event) -> AuditEvent:
     """Store one audit event. The only way the application writes audit rows."""
     target_type, target_id = event.target()

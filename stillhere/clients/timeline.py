@@ -21,14 +21,25 @@ class EpisodeTimeline:
     def missed(self) -> int:
         return sum(a.was_missed for a in self.appointments)
 
+    @property
+    def risk(self):
+        return getattr(self.episode, "current_risk", None)
+
+    @property
+    def changes(self):
+        return list(self.episode.state_changes.all())
+
 
 def episode_timelines(episodes) -> list[EpisodeTimeline]:
     appts = Appointment.objects.order_by("start").prefetch_related(
         Prefetch("markers", queryset=SessionMarker.objects.order_by("created"))
     )
+    from stillhere.engagement.models import StateChange
+
+    changes = StateChange.objects.order_by("at", "id").select_related("by__user")
     episodes = (
-        episodes.select_related("clinician__user", "previous")
-        .prefetch_related(Prefetch("appointments", queryset=appts))
+        episodes.select_related("clinician__user", "previous", "current_risk")
+        .prefetch_related(Prefetch("appointments", queryset=appts), Prefetch("state_changes", queryset=changes))
         .order_by("-started")
     )
     return [EpisodeTimeline(e, list(e.appointments.all())) for e in episodes]

@@ -4,6 +4,6 @@ from . import views
 
 app_name = "clients"
 urlpatterns = [
-    path("", views.client_list, name="list"),
+    path("clients/", views.client_list, name="list"),
     path("clients/<uuid:code>/", views.client_detail, name="detail"),
 ]

@@ -8,6 +8,8 @@ from stillhere.accounts.decorators import member_required
 from stillhere.accounts.permissions import get_client_or_404, visible_clients, visible_episodes
 from stillhere.audit.events import ClientListViewed, ClientViewed, record
 
+from stillhere.engagement.overrides import CHOOSABLE as OVERRIDE_CHOICES
+
 from .models import Appointment
 from .timeline import episode_timelines
 
@@ -54,4 +56,5 @@ def client_detail(request, code):
         "client": client,
         "timelines": episode_timelines(episodes),
         "tz": m.practice.timezone,
+        "override_choices": [(s.value, s.label) for s in OVERRIDE_CHOICES],
     })

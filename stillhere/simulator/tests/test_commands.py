@@ -51,7 +51,7 @@ class DemoCommandTestCase(TestCase):
         call_command("demo", clients=80, no_serve=True, stdout=open("/dev/null", "w"))
         r = self.client.post("/login/", {"username": "clinician001@practice.example", "password": DEMO_PASSWORD})
         self.assertRedirects(r, "/")
-        page = self.client.get("/").content.decode()
+        page = self.client.get("/clients/").content.decode()
         for name in ("Dana Whitfield", "Marcus Ellery", "Jordan Reyes", "Priya Natarajan"):
             self.assertIn(name, page)
         story = Client.objects.get(external_id="story-first")

@@ -1,0 +1,153 @@
+"""The "Needs attention" inbox: what changed and what is due, most urgent first.
+
+Urgency, as DESIGN.md orders it:
+1. a same-day safety check (a missed session with a current safety concern);
+2. outreach waiting on a person: a draft to approve, a call to make, a send
+   that failed or whose fate is uncertain;
+3. missed sessions (waiting period, then outreach);
+4. lapses;
+5. high dropout risk, and cancellations not yet rebooked (watch);
+6. check-ins due before the next session.
+Within a group the oldest item comes first, so nothing waits at the bottom.
+
+Each item says why in words and names one obvious next action. The inbox is
+built from a handful of queries over the member's visible episodes, never a
+loop of queries per client.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Max, Q
+
+from stillhere.accounts.permissions import visible_episodes
+from stillhere.clients.models import Episode
+
+from .models import StateChange
+
+S = Episode.State
+SAFETY, OUTREACH, MISSED, LAPSED, RISK, CHECKIN = range(6)
+GROUP_TITLES = {
+    SAFETY: "Safety check today", OUTREACH: "Outreach waiting for you", MISSED: "Missed a session",
+    LAPSED: "Gone quiet", RISK: "At risk of leaving", CHECKIN: "Check-in due",
+}
+CHANGED_WITHIN = timedelta(days=1)
+
+
+@dataclass
+class Item:
+    group: int
+    episode: Episode
+    title: str
+    reason: str
+    since: datetime | None
+    action: str                  # the one obvious next step, in words
+    url: str = ""
+    due: datetime | None = None
+    step: object = None          # an OutreachStep, when the action is on one
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def client(self):
+        return self.episode.client
+
+    @property
+    def group_title(self) -> str:
+        return GROUP_TITLES[self.group]
+
+
+def needs_attention(member, now: datetime) -> list[Item]:
+    eps = visible_episodes(member).filter(ended__isnull=True).select_related("client", "clinician__user")
+    items: list[Item] = []
+    waiting = timedelta(days=member.practice.waiting_days)
+
+    trouble = list(eps.filter(state__in=[S.MISSED, S.LAPSED, S.WATCH]))
+    latest = {c.episode_id: c for c in _latest_changes([e.pk for e in trouble])}
+    for e in trouble:
+        change = latest.get(e.pk)
+        reason = change.detail if change else e.get_state_display()
+        if e.state == S.MISSED and change and change.safety_check:
+            items.append(Item(SAFETY, e, "Check on their safety today", reason, e.state_since,
+                              "Call now and log the outcome", due=e.state_since))
+        elif e.state == S.MISSED:
+            due = e.state_since + waiting if e.state_since else None
+            waiting_now = due and due > now
+            items.append(Item(MISSED, e, "Missed a session", reason, e.state_since,
+                              f"Give them until {due:%a %-d %b} to get in touch" if waiting_now
+                              else "Review the first outreach step", due=due))
+        elif e.state == S.LAPSED:
+            items.append(Item(LAPSED, e, "Gone quiet", reason, e.state_since, "Review the outreach plan"))
+        else:
+            items.append(Item(RISK, e, "Cancelled and not rebooked" if change and change.reason == "cancel_no_rebook"
+                              else "At risk of leaving", reason, e.state_since,
+                              "Raise it kindly at the next contact"))
+
+    seen = {i.episode.pk for i in items}
+    high = (eps.filter(current_risk__band="high").exclude(pk__in=seen)
+            .exclude(state__in=[S.REACHING_OUT]).select_related("current_risk"))
+    for e in high:
+        reasons = e.current_risk.reasons
+        items.append(Item(RISK, e, "At risk of leaving", "; ".join(reasons[:2]) or "High dropout risk",
+                          e.current_risk.as_of, "Talk about how therapy is going at the next session",
+                          extra={"risk": e.current_risk.risk}))
+
+    items += _outreach_items(member, eps, now)
+    items += _checkin_items(member, now, {i.episode.pk for i in items})
+    items.sort(key=lambda i: (i.group, i.due or i.since or now))
+    return items
+
+
+def recent_changes(member, now: datetime) -> list[StateChange]:
+    """State changes on the member's episodes in the last day: what changed."""
+    eps = visible_episodes(member)
+    return list(StateChange.objects.filter(episode__in=eps, created__gte=now - CHANGED_WITHIN)
+                .select_related("episode__client").order_by("-created")[:50])
+
+
+def _latest_changes(episode_ids):
+    last = (StateChange.objects.filter(episode_id__in=episode_ids).values("episode_id")
+            .annotate(m=Max("id")).values("m"))
+    return StateChange.objects.filter(id__in=last)
+
+
+def _outreach_items(member, eps, now) -> list[Item]:
+    try:
+        from stillhere.outreach.listing import effective_status
+        from stillhere.outreach.models import OutreachStep
+    except ImportError:  # pragma: no cover - outreach is part of every install
+        return []
+    St = OutreachStep.Status
+    wanted = [St.AWAITING_APPROVAL, St.TO_CALL, St.FAILED, St.UNCERTAIN, St.SENDING]
+    steps = (OutreachStep.objects.filter(episode__in=eps, status__in=wanted)
+             .filter(Q(due__lte=now + timedelta(days=1)) | ~Q(status=St.AWAITING_APPROVAL))
+             .select_related("episode__client", "episode__clinician__user").order_by("due"))
+    words = {
+        St.AWAITING_APPROVAL: ("A message is ready for your approval", "Read, edit if you like, and approve"),
+        St.TO_CALL: ("A call to make", "Call, then log what happened"),
+        St.FAILED: ("A message could not be sent", "See what went wrong, then retry or skip"),
+        St.UNCERTAIN: ("Not sure a message went out", "Check before retrying"),
+    }
+    out = []
+    for step in steps:
+        status = effective_status(step, now)
+        if status not in words:
+            continue
+        title, action = words[status]
+        group = SAFETY if step.key == "safety_check" else OUTREACH
+        out.append(Item(group, step.episode, title, f"{step.get_channel_display() or 'Call'} · step {step.position}",
+                        step.due, action, url=f"/outreach/steps/{step.code}/", due=step.due, step=step))
+    return out
+
+
+def _checkin_items(member, now, already) -> list[Item]:
+    try:
+        from stillhere.measures.checkins import due_checkins
+    except ImportError:  # pragma: no cover
+        return []
+    out = []
+    for episode, status in due_checkins(member, now):
+        if episode.pk in already:
+            continue
+        out.append(Item(CHECKIN, episode, "Check-in due", status.reason(member.practice.tz), None,
+                        "Ask how therapy is going for them", due=status.next_session))
+    return out
