@@ -64,6 +64,7 @@ class Writer:
         self.clients_seen: set[str] = set()
         self.episodes: dict[int, list[dict]] = {}   # client pk -> that client's episodes
         self.episode_ext: dict[str, dict] = {}
+        self.episode_by_id: dict[int, dict] = {}
         self.touched: set[int] = set()
         self.measure_keys: dict[str, int] = {}
         self._pending: list[dict] = []
@@ -127,6 +128,8 @@ class Writer:
 
     def _remember_episode(self, e: dict) -> None:
         self.episodes.setdefault(e["client_id"], []).append(e)
+        if e["id"]:
+            self.episode_by_id[e["id"]] = e
         if e["external_id"]:
             self.episode_ext[e["external_id"]] = e
 
@@ -166,6 +169,7 @@ class Writer:
         Episode.objects.bulk_create(objs, batch_size=CHUNK)
         for e, o in zip(self._pending, objs):
             e["id"] = o.pk
+            self.episode_by_id[o.pk] = e
         self.report.count("episodes", "created", len(objs))
         self._pending = []
 
@@ -199,6 +203,7 @@ class Writer:
         Episode.objects.bulk_create(objs, batch_size=CHUNK)
         for (e, _), o in zip(new, objs):
             e["id"] = o.pk
+            self.episode_by_id[o.pk] = e
         if changed:
             Episode.objects.bulk_update(
                 [Episode(pk=e["id"], **{k: e[k] for k in ("client_id", "clinician_id", "started", "ended",
@@ -238,7 +243,6 @@ class Writer:
                 existing[a["external_id"]] = a
         self._load_episodes(self.client_pk[r["client"]] for _, _, r in rows if r["client"] in self.client_pk)
         self._episode_exts([r["episode"] for _, _, r in rows if r.get("episode")])
-        by_id = {e["id"]: e for eps in self.episodes.values() for e in eps if e["id"]}
 
         new, changed, fields, markers = [], [], set(), {}
         for line, ext, r in rows:
@@ -263,7 +267,7 @@ class Writer:
                                         "this episode belongs to another client")
                     continue
             else:
-                e = by_id.get(old["episode_id"]) if old else None
+                e = self.episode_by_id.get(old["episode_id"]) if old else None
                 if not (e and e["client_id"] == client and e["clinician_id"] == clinician):
                     e = self._episode_for(client, clinician, day)
             values = {k: r[k] for k in APPT_FIELDS if k in r}
@@ -413,7 +417,7 @@ class Writer:
     def finish(self) -> None:
         """Episode start dates and session numbers follow from the appointments."""
         touched = sorted(t for t in self.touched if t)
-        starts = {e["id"]: e for eps in self.episodes.values() for e in eps if e["id"]}
+        starts = self.episode_by_id
         moved = []
         for i in range(0, len(touched), CHUNK):
             chunk = touched[i:i + CHUNK]
