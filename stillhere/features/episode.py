@@ -57,33 +57,35 @@ def episode_features(src: Sources, as_of_s: int, w: Windows = Windows()) -> ibis
     event_s = ibis.ifelse(a.status.isin(CANCELS), a.cancelled_s.fill_null(a.start_s), a.start_s)
     a = a.mutate(booked_s=booked_s, event_s=event_s)
 
-    known = a.filter(a.event_s < T)
-    came = known.status == ATTENDED
-    missed = known.status.isin(MISSED)
-    counted = known.status != "clinician_cancelled"
-    recent = known.event_s >= T - w.recent_days * DAY
-    history = known.group_by("episode_id").agg(
+    # One pass over the appointments: every aggregate carries its own
+    # condition, so no engine has to scan or join the biggest table twice.
+    known = a.event_s < T
+    came = known & (a.status == ATTENDED)
+    missed = known & a.status.isin(MISSED)
+    counted = known & (a.status != "clinician_cancelled")
+    recent = a.event_s >= T - w.recent_days * DAY
+    marked = known & (a.start_s >= T - w.marker_days * DAY)
+    still_booked = (a.start_s >= T) & (a.booked_s < T) & ~(a.status.isin(CANCELS) & known)
+    history = a.group_by("episode_id").agg(
         n_attended=_sum(came),
-        n_no_show=_sum(known.status == "no_show"),
-        n_late_cancel=_sum(known.status == "late_cancel"),
+        n_no_show=_sum(known & (a.status == "no_show")),
+        n_late_cancel=_sum(known & (a.status == "late_cancel")),
         n_events=_sum(counted),
         recent_events=_sum(counted & recent),
         recent_missed=_sum(missed & recent),
-        first_attended_s=_min_where(came, known.start_s),
-        last_attended_s=_max_where(came, known.start_s),
-        last_missed_s=_max_where(missed, known.start_s),
-        last_late_cancel_s=_max_where(known.status == "late_cancel", known.start_s),
-        last_cancel_s=_max_where(known.status.isin(CLIENT_CANCELS), known.event_s),
-        max_late_recent=_max_where(came & recent, known.minutes_late),
-        hard_recent=_max_where(known.start_s >= T - w.marker_days * DAY, known.hard),
-        rupture_recent=_max_where(known.start_s >= T - w.marker_days * DAY, known.rupture),
-        last_checkin_s=_max_where(known.checkin == 1, known.start_s),
+        first_attended_s=_min_where(came, a.start_s),
+        last_attended_s=_max_where(came, a.start_s),
+        last_missed_s=_max_where(missed, a.start_s),
+        last_late_cancel_s=_max_where(known & (a.status == "late_cancel"), a.start_s),
+        last_cancel_s=_max_where(known & a.status.isin(CLIENT_CANCELS), a.event_s),
+        max_late_recent=_max_where(came & recent, a.minutes_late),
+        hard_recent=_max_where(marked, a.hard),
+        rupture_recent=_max_where(marked, a.rupture),
+        last_checkin_s=_max_where(known & (a.checkin == 1), a.start_s),
+        last_booking_made_s=_max_where(a.booked_s < T, a.booked_s),
+        next_booking_s=_min_where(still_booked, a.start_s),
+        n_upcoming=_sum(still_booked),
     )
-
-    made = a.filter(a.booked_s < T)
-    bookings = made.group_by("episode_id").agg(last_booking_made_s=made.booked_s.max())
-    ahead = a.filter((a.start_s >= T) & (a.booked_s < T) & ~(a.status.isin(CANCELS) & (a.event_s < T)))
-    upcoming = ahead.group_by("episode_id").agg(next_booking_s=ahead.start_s.min(), n_upcoming=ahead.count())
 
     e = src.episodes.filter(src.episodes.started_s < T)
     srs, ors = _measure_features(src, e, T, w)
@@ -94,7 +96,7 @@ def episode_features(src: Sources, as_of_s: int, w: Windows = Windows()) -> ibis
 
     # One flat chain of joins (each side keyed by its own name), so that
     # SQLite's parser is not asked to nest a subquery per join.
-    parts = [history, bookings, upcoming, srs, ors, breaks]
+    parts = [history, srs, ors, breaks]
     parts = [p.rename({f"k{i}": "episode_id"}) for i, p in enumerate(parts)]
     c = src.clients.rename(kc="client_id")
     j = e
