@@ -1,3 +1,4 @@
+import os
 from datetime import date
 
 from django.contrib.auth import get_user_model
@@ -29,6 +30,12 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         call_command("migrate", verbosity=0, interactive=False)
         logins = self.build(opts["clients"], opts["clinicians"], opts["seed"])
+        # The morning routine, so the inbox opens on today's work: states and
+        # risks first, then outreach drafts and call tasks (nothing is sent
+        # without a clinician's approval).
+        quiet = open(os.devnull, "w")
+        call_command("scan", stdout=quiet, stderr=quiet)
+        call_command("tick", stdout=quiet, stderr=quiet)
         host = opts["addr"]
         self.stdout.write(self.style.SUCCESS(f"\nstillhere demo ready: http://{host}/"))
         for role, username in logins:
