@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "stillhere.outreach",
     "stillhere.reflection",
     "stillhere.analytics",
+    "stillhere.desk",
     "stillhere.simulator",
     "stillhere.ingest",
 ]

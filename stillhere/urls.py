@@ -11,4 +11,7 @@ urlpatterns = [
     path("", include("stillhere.clients.urls")),
     path("measures/", include("stillhere.measures.urls")),
     path("", include("stillhere.outreach.urls")),
+    path("", include("stillhere.desk.urls")),
+    path("", include("stillhere.reflection.urls")),
+    path("", include("stillhere.analytics.urls")),
 ]

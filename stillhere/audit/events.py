@@ -485,6 +485,144 @@ class StateOverridden(Event):
 EVENTS += (InboxViewed, StateOverridden)
 
 
+
+# --- The clinician's desk, reflection and the practice view (stillhere/desk, reflection, analytics) ---
+
+
+@dataclass(kw_only=True)
+class RiskReviewed(Event):
+    """A clinician said they have seen an at-risk item in the inbox and will raise it.
+
+    name: risk-reviewed
+    """
+
+    name: ClassVar[str] = "risk-reviewed"
+    episode: Any = None
+
+    def target(self):
+        return "episode", str(self.episode.pk)
+
+
+@dataclass(kw_only=True)
+class LetterPreviewed(_StepTarget, Event):
+    """A member previewed an outreach letter draft as a PDF in the composer.
+
+    name: letter-previewed
+    """
+
+    name: ClassVar[str] = "letter-previewed"
+    step: Any = None
+
+    def data(self):
+        return {"channel": self.step.channel}
+
+
+@dataclass(kw_only=True)
+class ReflectionSaved(Event):
+    """A clinician saved their private rupture review of an ending (its text is not logged).
+
+    name: reflection-saved
+    """
+
+    name: ClassVar[str] = "reflection-saved"
+    reflection: Any = None
+    complete: bool = False
+
+    def target(self):
+        return "reflection", str(self.reflection.pk)
+
+    def data(self):
+        return {"complete": self.complete}
+
+
+@dataclass(kw_only=True)
+class ReflectionViewed(Event):
+    """A clinician opened their own rupture review.
+
+    name: reflection-viewed
+    """
+
+    name: ClassVar[str] = "reflection-viewed"
+    reflection: Any = None
+
+    def target(self):
+        return "reflection", str(self.reflection.pk)
+
+
+@dataclass(kw_only=True)
+class ConsultationShared(Event):
+    """A clinician produced a de-identified consultation summary from their review.
+
+    name: consultation-shared
+    """
+
+    name: ClassVar[str] = "consultation-shared"
+    summary: Any = None
+
+    def target(self):
+        return "consultation-summary", str(self.summary.pk)
+
+
+@dataclass(kw_only=True)
+class ConsultationViewed(Event):
+    """A member read a de-identified consultation summary (no client is named in the row).
+
+    name: consultation-viewed
+    """
+
+    name: ClassVar[str] = "consultation-viewed"
+    summary: Any = None
+
+    def target(self):
+        return "consultation-summary", str(self.summary.pk)
+
+
+@dataclass(kw_only=True)
+class EncryptionKeysRotated(Event):
+    """Encrypted free text was re-encrypted under the newest key.
+
+    name: encryption-keys-rotated
+    """
+
+    name: ClassVar[str] = "encryption-keys-rotated"
+    count: int = 0
+
+    def data(self):
+        return {"count": self.count}
+
+
+@dataclass(kw_only=True)
+class PracticeReportViewed(Event):
+    """A director opened the practice view (aggregate dropout, no-show, survival, outreach).
+
+    name: practice-report-viewed
+    """
+
+    name: ClassVar[str] = "practice-report-viewed"
+    period: str = ""
+
+    def data(self):
+        return {"period": self.period}
+
+
+@dataclass(kw_only=True)
+class PracticeReportExported(Event):
+    """A director downloaded the practice view as CSV.
+
+    name: practice-report-exported
+    """
+
+    name: ClassVar[str] = "practice-report-exported"
+    period: str = ""
+
+    def data(self):
+        return {"period": self.period}
+
+
+EVENTS += (RiskReviewed, LetterPreviewed, ReflectionSaved, ReflectionViewed, ConsultationShared,
+           ConsultationViewed, EncryptionKeysRotated, PracticeReportViewed, PracticeReportExported)
+
+
 def record(event: Event) -> AuditEvent:
     """Store one audit event. The only way the application writes audit rows."""
     target_type, target_id = event.target()

@@ -93,6 +93,7 @@ def needs_attention(member, now: datetime) -> list[Item]:
 
     items += _outreach_items(member, eps, now)
     items += _checkin_items(member, now, {i.episode.pk for i in items})
+    items = _without_reviewed(items, now)
     items.sort(key=lambda i: (i.group, i.due or i.since or now))
     return items
 
@@ -137,6 +138,15 @@ def _outreach_items(member, eps, now) -> list[Item]:
         out.append(Item(group, step.episode, title, f"{step.get_channel_display() or 'Call'} · step {step.position}",
                         step.due, action, url=f"/outreach/steps/{step.code}/", due=step.due, step=step))
     return out
+
+
+def _without_reviewed(items, now) -> list[Item]:
+    """At-risk items the clinician has already said they will raise (desk app)."""
+    try:
+        from stillhere.desk.reviews import without_reviewed
+    except ImportError:  # pragma: no cover
+        return items
+    return without_reviewed(items, RISK, now)
 
 
 def _checkin_items(member, now, already) -> list[Item]:

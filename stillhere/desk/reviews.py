@@ -1,0 +1,51 @@
+"""Risk reviews: "I've seen this and will raise it", and what the inbox then hides."""
+
+from datetime import datetime, timedelta
+
+from django.core.exceptions import PermissionDenied
+
+from stillhere.audit.events import RiskReviewed, record
+
+from .models import RiskReview
+
+# After this long a reviewed risk comes back even if nothing changed: a
+# worry that was parked should not be parked for ever.
+REVIEW_HOLDS = timedelta(days=14)
+MAX_NOTE = 2000
+
+
+def may_review(member, episode) -> bool:
+    return episode.clinician_id == member.pk or member.role == member.Role.DIRECTOR
+
+
+def review_risk(member, episode, reason: str, note: str, now: datetime) -> RiskReview:
+    if not may_review(member, episode):
+        raise PermissionDenied("Only the client's clinician or a clinical director can review this.")
+    review = RiskReview.objects.create(practice_id=episode.practice_id, episode=episode, by=member,
+                                       reason=reason[:300], note=(note or "").strip()[:MAX_NOTE], created=now)
+    record(RiskReviewed(practice=member.practice, actor=member.user, client=episode.client, episode=episode))
+    return review
+
+
+def without_reviewed(items, risk_group: int, now: datetime) -> list:
+    """Drop at-risk items the clinician reviewed, unless something is new:
+
+    - the reason in words differs from the one reviewed;
+    - the episode changed state after the review;
+    - the review is older than REVIEW_HOLDS.
+    One query, whatever the number of items.
+    """
+    risky = {i.episode.pk: i for i in items if i.group == risk_group}
+    if not risky:
+        return items
+    latest = {}
+    for r in (RiskReview.objects.filter(episode_id__in=list(risky), created__gte=now - REVIEW_HOLDS)
+              .order_by("created").values("episode_id", "reason", "created")):
+        latest[r["episode_id"]] = r
+    hidden = set()
+    for pk, item in risky.items():
+        r = latest.get(pk)
+        since = item.episode.state_since
+        if r and r["reason"] == item.reason[:300] and (since is None or since <= r["created"]):
+            hidden.add(pk)
+    return [i for i in items if not (i.group == risk_group and i.episode.pk in hidden)]

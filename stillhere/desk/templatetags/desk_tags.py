@@ -1,0 +1,63 @@
+"""`{% inbox_item item %}` and `{% letters_waiting %}` for the Needs attention page.
+
+The inbox (engagement/inbox.py) decides what needs attention; these tags
+give each item its one action as a small form that works with htmx (no
+reload) and without it (a normal post back to the page).
+"""
+
+from django import template
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from stillhere.outreach.actions import may_decide
+from stillhere.outreach.models import OutreachStep, PrintBatch
+
+from ..reviews import may_review
+
+register = template.Library()
+S = OutreachStep.Status
+
+
+@register.inclusion_tag("desk/inbox_item.html", takes_context=True)
+def inbox_item(context, item):
+    from stillhere.engagement.inbox import CHECKIN, RISK
+
+    request = context["request"]
+    m = request.membership
+    step = item.step
+    slot = f"item-{item.group}-{item.episode.pk}" + (f"-{step.pk}" if step else "")
+    kind = ""
+    if step is not None and may_decide(m, step):
+        kind = {S.AWAITING_APPROVAL: "approve", S.TO_CALL: "call", S.FAILED: "retry"}.get(step.status, "")
+    elif item.group == RISK and may_review(m, item.episode):
+        kind = "review"
+    elif item.group == CHECKIN and item.due and item.episode.clinician_id == m.pk:
+        today = timezone.now().astimezone(m.practice.tz).date()
+        if item.due.astimezone(m.practice.tz).date() == today:
+            kind = "checkin"
+    return {"item": item, "step": step, "slot": slot, "kind": kind, "request": request,
+            "csrf_token": context.get("csrf_token"), "outcomes": OutreachStep.Outcome.choices,
+            "problems": [f for f in (step.findings if step else []) if f.get("severity") == "problem"]}
+
+
+@register.inclusion_tag("desk/letters_waiting.html", takes_context=True)
+def letters_waiting(context):
+    """Letters in the open print batch: the member's own, and whether they
+    may mark the batch posted (a director or admin, or a clinician when every
+    letter in it is theirs, as in a solo practice)."""
+    request = context["request"]
+    m = request.membership
+    batch = (PrintBatch.objects.filter(practice_id=m.practice_id, status=PrintBatch.Status.OPEN)
+             .annotate(n=Count("letters"), mine=Count("letters", filter=Q(letters__step__episode__clinician=m)))
+             .first())
+    if batch is None or not batch.n or not m.sees_identifiable_clients:
+        return {"batch": None}
+    if not m.sees_whole_practice and not batch.mine:
+        return {"batch": None}
+    letters = (OutreachStep.objects.filter(letter__batch=batch, status=S.TO_PRINT)
+               .select_related("client").order_by("letter__id"))
+    if not m.sees_whole_practice:
+        letters = letters.filter(episode__clinician=m)
+    may_post = m.sees_whole_practice or batch.mine == batch.n
+    return {"batch": batch, "letters": list(letters[:50]), "may_post": may_post, "request": request,
+            "csrf_token": context.get("csrf_token")}
