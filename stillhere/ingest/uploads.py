@@ -12,6 +12,7 @@ import logging
 import re
 import shutil
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -86,6 +87,15 @@ def preview(run: ImportRun) -> tuple[list[dict], ImportReport]:
     except (MappingError, ValueError) as e:
         report.problem("", None, "", "", str(e))
     return rows, report
+
+
+def prune_stale(hours: int = 24) -> None:
+    """Uploads nobody went on to import do not stay on disk: they hold client data."""
+    cutoff = timezone.now() - timedelta(hours=hours)
+    for run in ImportRun.objects.filter(created__lt=cutoff).exclude(status=ImportRun.Status.RUNNING).only("code"):
+        path = data_dir() / "imports" / str(run.code)
+        if path.exists():
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def progress(run: ImportRun) -> float:

@@ -59,6 +59,7 @@ def start(request):
             run.options = _store(run, kind, form, request.FILES.getlist(f"{kind}-files"))
             run.save(update_fields=["options"])
             return redirect("ingest:run", code=run.code)
+    uploads.prune_stale()
     recent = ImportRun.objects.filter(practice=m.practice)[:10]
     return render(request, "ingest/start.html", {"forms": forms, "recent": recent})
 

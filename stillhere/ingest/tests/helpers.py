@@ -1,5 +1,7 @@
 import io
 import json
+import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -31,3 +33,21 @@ def write(tmp, name, text) -> Path:
     p = Path(tmp) / name
     p.write_text(text)
     return p
+
+
+class PrivateDataDir:
+    """Uploads go to a temporary data dir, removed after the test."""
+
+    def setUp(self):
+        super().setUp()
+        self._old_data_dir = os.environ.get("STILLHERE_DATA_DIR")
+        self._data_dir = tempfile.mkdtemp()
+        os.environ["STILLHERE_DATA_DIR"] = self._data_dir
+
+    def tearDown(self):
+        if self._old_data_dir is None:
+            os.environ.pop("STILLHERE_DATA_DIR", None)
+        else:
+            os.environ["STILLHERE_DATA_DIR"] = self._old_data_dir
+        shutil.rmtree(self._data_dir, ignore_errors=True)
+        super().tearDown()

@@ -9,7 +9,7 @@ from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from stillhere.lib.browser import chromium_available, launch
 from stillhere.test import PASSWORD, make_client, make_member
 
-from .helpers import FILES
+from .helpers import FILES, PrivateDataDir
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 
@@ -19,7 +19,7 @@ if not chromium_available():
     pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 
-class ImportInBrowserTestCase(StaticLiveServerTestCase):
+class ImportInBrowserTestCase(PrivateDataDir, StaticLiveServerTestCase):
     @classmethod
     def setUpClass(cls):
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"

@@ -1,4 +1,4 @@
-import tempfile
+from datetime import timedelta
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
@@ -9,7 +9,7 @@ from stillhere.ingest import uploads
 from stillhere.ingest.models import ImportRun
 from stillhere.test import BaseTestCase
 
-from .helpers import FILES
+from .helpers import FILES, PrivateDataDir
 
 CSV = FILES / "csv"
 
@@ -18,8 +18,8 @@ def upload(name, path=None, text=None):
     return SimpleUploadedFile(name, path.read_bytes() if path else text.encode(), content_type="text/csv")
 
 
-@override_settings(INGEST_INLINE=True, STILLHERE_DATA_DIR=tempfile.gettempdir())
-class ImportPagesTestCase(BaseTestCase):
+@override_settings(INGEST_INLINE=True)
+class ImportPagesTestCase(PrivateDataDir, BaseTestCase):
     def post_csv(self, **files):
         data = {"kind": "csv", "csv-preset": ""}
         data.update({f"csv-{k}": v for k, v in files.items()})
@@ -107,3 +107,13 @@ class ImportPagesTestCase(BaseTestCase):
         self.assertRedirects(r, f"/import/{run.code}/")
         self.assertContains(self.client.post(f"/import/{run.code}/begin/", {"dry_run": "0"}), "Imported.")
         self.assertTrue(Client.objects.filter(external_id="Patient/example").exists())
+
+    def test_an_upload_nobody_imported_is_removed_after_a_day(self):
+        self.login(self.dora)
+        self.post_csv(appointments=upload("a.csv", CSV / "simplepractice.csv"))
+        run = ImportRun.objects.get()
+        stored = uploads.folder(run) / run.options["files"]["appointments"]
+        self.assertTrue(stored.exists())
+        ImportRun.objects.filter(pk=run.pk).update(created=run.created - timedelta(hours=25))
+        self.client.get("/import/")
+        self.assertFalse(stored.exists())
