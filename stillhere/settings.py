@@ -160,6 +160,9 @@ LOGGING = {
 # Outreach (stillhere/outreach, stillhere/channels). Each channel is enabled
 # by its settings; without them its transport fails with a clear message.
 SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000")
+# Fernet keys for free text encrypted at rest (reflections), newest first;
+# empty: one derived from SECRET_KEY. See stillhere/reflection/crypto.py.
+FIELD_ENCRYPTION_KEYS = [k for k in os.getenv("FIELD_ENCRYPTION_KEYS", "").split(",") if k.strip()]
 EMAIL_HOST = os.getenv("EMAIL_HOST", "localhost")
 EMAIL_PORT = envint("EMAIL_PORT", "25")
 EMAIL_HOST_USER = os.getenv("EMAIL_HOST_USER", "")

@@ -18,6 +18,7 @@ loop of queries per client.
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.db import connection
 from django.db.models import Max, Q
 
 from stillhere.accounts.permissions import visible_episodes
@@ -57,6 +58,10 @@ class Item:
 
 
 def needs_attention(member, now: datetime) -> list[Item]:
+    return _cache.get(member, now, "items", lambda: _needs_attention(member, now))
+
+
+def _needs_attention(member, now: datetime) -> list[Item]:
     eps = visible_episodes(member).filter(ended__isnull=True).select_related("client", "clinician__user")
     items: list[Item] = []
     waiting = timedelta(days=member.practice.waiting_days)
@@ -100,6 +105,10 @@ def needs_attention(member, now: datetime) -> list[Item]:
 
 def recent_changes(member, now: datetime) -> list[StateChange]:
     """State changes on the member's episodes in the last day: what changed."""
+    return _cache.get(member, now, "changes", lambda: _recent_changes(member, now))
+
+
+def _recent_changes(member, now: datetime) -> list[StateChange]:
     eps = visible_episodes(member)
     return list(StateChange.objects.filter(episode__in=eps, created__gte=now - CHANGED_WITHIN)
                 .select_related("episode__client").order_by("-created")[:50])
@@ -161,3 +170,63 @@ def _checkin_items(member, now, already) -> list[Item]:
         out.append(Item(CHECKIN, episode, "Check-in due", status.reason(member.practice.tz), None,
                         "Ask how therapy is going for them", due=status.next_session))
     return out
+
+
+class _InboxCache:
+    """The inbox per member, kept for a minute while nothing it reads has changed.
+
+    A group practice's clinicians open the inbox all day; recomputing it
+    (check-ins read every attended session of the caseload) for each page
+    view is what made it slow. A cached inbox is used only while:
+
+    - the practice's fingerprint is unchanged: the newest state change, risk
+      score, appointment, measure, session marker and risk review, and the
+      outreach steps waiting on a person (one query of index lookups);
+    - it is the same minute (due times and "until Thu" depend on now);
+    - it is under a minute old (edits the fingerprint cannot see, such as an
+      appointment's status updated in place before the next scan).
+    Never inside a transaction: its own uncommitted rows must not be served
+    to others (and tests, which run in one, always see fresh results).
+    """
+
+    TTL = 60.0
+    WANTED = ("awaiting_approval", "to_call", "failed", "uncertain", "sending")
+
+    def __init__(self):
+        self.store: dict = {}
+        self.last = None
+
+    def fingerprint(self, practice_id: int) -> tuple:
+        rank = " ".join(f"WHEN '{st}' THEN {i + 1}" for i, st in enumerate(self.WANTED))
+        marks = ", ".join(f"(SELECT max(id) FROM {t} WHERE practice_id = %s)" for t in (
+            "engagement_statechange", "risk_riskscore", "clients_appointment", "measures_measureresult",
+            "desk_riskreview"))
+        sql = (f"SELECT {marks}, (SELECT max(id) FROM clients_sessionmarker), count(*), sum(id), "
+               f"sum(CASE status {rank} ELSE 0 END * id), max(due), sum(length(body)) "
+               "FROM outreach_outreachstep WHERE practice_id = %s AND status IN ("
+               + ", ".join("%s" for _ in self.WANTED) + ")")
+        with connection.cursor() as cur:
+            cur.execute(sql, [practice_id] * 6 + list(self.WANTED))
+            return tuple(cur.fetchone())
+
+    def get(self, member, now: datetime, part: str, compute):
+        if connection.in_atomic_block:
+            return compute()
+        import time
+
+        key = (member.pk, member.role, part)
+        last = self.last  # the view asks for items and changes with one `now`: one fingerprint
+        fp = last[2] if last and last[:2] == (member.practice_id, now) else self.fingerprint(member.practice_id)
+        self.last = (member.practice_id, now, fp)
+        stamp = (fp, now.replace(second=0, microsecond=0))
+        hit = self.store.get(key)
+        if hit and hit[0] == stamp and hit[1] > time.monotonic():
+            return list(hit[2])
+        value = compute()
+        if len(self.store) > 10000:
+            self.store.clear()
+        self.store[key] = (stamp, time.monotonic() + self.TTL, value)
+        return list(value)
+
+
+_cache = _InboxCache()

@@ -7,6 +7,7 @@ reload) and without it (a normal post back to the page).
 
 from django import template
 from django.db.models import Count, Q
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from stillhere.outreach.actions import may_decide
@@ -18,8 +19,24 @@ register = template.Library()
 S = OutreachStep.Status
 
 
-@register.inclusion_tag("desk/inbox_item.html", takes_context=True)
+@register.simple_tag(takes_context=True)
 def inbox_item(context, item):
+    """One item's line. The inbox keeps its items for a minute while nothing
+    changes (engagement/inbox.py); the rendered line is kept on the item for
+    the same time, per CSRF cookie, since its forms carry a token for it."""
+    from django.middleware.csrf import get_token
+
+    request = context["request"]
+    token = get_token(request)
+    key = ("html", request.META.get("CSRF_COOKIE"), timezone.get_current_timezone_name())
+    html = item.extra.get(key)
+    if html is None:
+        html = render_to_string("desk/inbox_item.html", _item_context(context, item) | {"csrf_token": token})
+        item.extra[key] = html
+    return html
+
+
+def _item_context(context, item) -> dict:
     from stillhere.engagement.inbox import CHECKIN, RISK
 
     request = context["request"]
@@ -35,8 +52,7 @@ def inbox_item(context, item):
         today = timezone.now().astimezone(m.practice.tz).date()
         if item.due.astimezone(m.practice.tz).date() == today:
             kind = "checkin"
-    return {"item": item, "step": step, "slot": slot, "kind": kind, "request": request,
-            "csrf_token": context.get("csrf_token"), "outcomes": OutreachStep.Outcome.choices,
+    return {"item": item, "step": step, "slot": slot, "kind": kind, "request": request, "outcomes": OutreachStep.Outcome.choices,
             "problems": [f for f in (step.findings if step else []) if f.get("severity") == "problem"]}
 
 
