@@ -20,7 +20,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.file + (f" line {self.line}" if self.line else "")
-        col = f", column {self.column}" if self.column else ""
+        plain = self.column and "/" not in self.column and not self.column.startswith("event")
+        col = f", column {self.column}" if plain else f", {self.column}" if self.column else ""
         val = f": {self.value!r}" if self.value else ""
         return f"{where}{col}{val}: {self.reason}"
 
