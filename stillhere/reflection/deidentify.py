@@ -57,16 +57,21 @@ def _fmt(d: date) -> str:
 
 
 def shift_dates(text: str, offset: timedelta, default_year: int) -> str:
-    def safe(y, m, d):
-        try:
-            return _fmt(_shift(date(y, m, d), offset))
-        except ValueError:
-            return "[date removed]"
+    """Every written date moved by `offset`, each exactly once."""
+    done: list[str] = []
 
-    text = ISO_DATE_RE.sub(lambda m: safe(int(m[1]), int(m[2]), int(m[3])), text)
-    text = DMY_RE.sub(lambda m: safe(int(m[3]) + (2000 if len(m[3]) == 2 else 0), int(m[2]), int(m[1])), text)
-    text = DAY_MONTH_RE.sub(lambda m: safe(int(m[3] or default_year), _MON[m[2][:3].lower()], int(m[1])), text)
-    return MONTH_DAY_RE.sub(lambda m: safe(int(m[3] or default_year), _MON[m[1][:3].lower()], int(m[2])), text)
+    def put(y, m, d) -> str:
+        try:
+            done.append(_fmt(_shift(date(y, m, d), offset)))
+        except ValueError:
+            done.append("[date removed]")
+        return f"\x00{len(done) - 1}\x00"
+
+    text = ISO_DATE_RE.sub(lambda m: put(int(m[1]), int(m[2]), int(m[3])), text)
+    text = DMY_RE.sub(lambda m: put(int(m[3]) + (2000 if len(m[3]) == 2 else 0), int(m[2]), int(m[1])), text)
+    text = DAY_MONTH_RE.sub(lambda m: put(int(m[3] or default_year), _MON[m[2][:3].lower()], int(m[1])), text)
+    text = MONTH_DAY_RE.sub(lambda m: put(int(m[3] or default_year), _MON[m[1][:3].lower()], int(m[2])), text)
+    return re.sub("\x00(\\d+)\x00", lambda m: done[int(m[1])], text)
 
 
 def _known(episode) -> list[tuple[str, str]]:
