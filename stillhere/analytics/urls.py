@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "analytics"
-urlpatterns = []
+urlpatterns = [
+    path("practice/", views.practice, name="practice"),
+    path("practice/export.csv", views.export, name="export"),
+]
