@@ -26,7 +26,7 @@ CANCELS = CLIENT_CANCELS + ("clinician_cancelled",)
 @dataclass(frozen=True)
 class Windows:
     recent_days: int = 56        # "recent" attendance: the last eight weeks
-    marker_days: int = 42        # a hard session or rupture stays relevant six weeks
+    marker_days: int = 14        # a hard session or rupture weighs most in the next session or two
     default_cadence_days: float = 14.0   # before a client has a rhythm of their own
     min_cadence_days: float = 5.0
     max_cadence_days: float = 42.0

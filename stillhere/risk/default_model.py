@@ -155,8 +155,8 @@ def _words(key: str, r: dict, tz) -> str:
     if key == "not_on_track":
         return "No reliable progress on outcome ratings yet"
     if key == "hard_session":
-        return "A hard session in the last six weeks"
+        return "A hard session in the last two weeks"
     if key == "rupture":
-        return "A rupture noticed in the last six weeks"
+        return "A rupture noticed in the last two weeks"
     return {"avoidant": "Noted as avoidant", "conflict_avoidant": "Noted as conflict-avoidant",
             "people_pleasing": "Noted as people-pleasing"}[key]

@@ -122,7 +122,7 @@ class StoriesTestCase(TestCase):
         after_intake = seen[date(2026, 3, 4)]["story-first"]
         self.assertIn(after_intake["band"], ("medium", "high"))
         self.assertIn("Has come to one session so far", after_intake["reasons"])
-        self.assertIn("A hard session in the last six weeks", after_intake["reasons"])
+        self.assertIn("A hard session in the last two weeks", after_intake["reasons"])
         # The late arrival counted too, beyond the top three reasons shown.
         score = RiskScore.objects.filter(episode__client__external_id="story-first",
                                          as_of=at(date(2026, 3, 4), 18)).get()
@@ -134,7 +134,7 @@ class StoriesTestCase(TestCase):
         seen = self.days(date(2026, 3, 4), date(2026, 3, 13))
         after_hard = seen[date(2026, 3, 6)]["story-too-much"]
         self.assertIn("Session rating fell from 38 to 31", after_hard["reasons"])
-        self.assertIn("A hard session in the last six weeks", after_hard["reasons"])
+        self.assertIn("A hard session in the last two weeks", after_hard["reasons"])
         self.assertGreater(after_hard["risk"], seen[date(2026, 3, 4)]["story-too-much"]["risk"])
         missed = seen[date(2026, 3, 12)]["story-too-much"]
         self.assertEqual((missed["state"], missed["state_since"]), ("missed", "2026-03-12T12:00:00Z"))
