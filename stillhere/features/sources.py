@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import ibis
+import ibis.expr.datatypes as dt
 from ibis import _
 from ibis.backends.sqlite import Backend as SQLiteBackend
 from ibis.backends.sqlite.udf import register_all
@@ -128,6 +129,16 @@ def from_django(practice_id: int | None = None) -> Sources:
     return Sources(appts, episodes, clients, measures, breaks, con)
 
 
+@ibis.udf.scalar.builtin(name="epoch_us")
+def _duckdb_epoch_us(ts: dt.Timestamp(timezone="UTC")) -> dt.int64:
+    """DuckDB's own epoch_us: ten times faster than Ibis's generic epoch, which
+    first converts a time-zone-aware value through the session's zone."""
+
+
+def _fast_epoch(col):
+    return _duckdb_epoch_us(col) // 1_000_000
+
+
 def from_parquet(folder: Path, con=None) -> Sources:
     """Canonical tables over the simulator's Parquet files, in DuckDB.
 
@@ -142,8 +153,9 @@ def from_parquet(folder: Path, con=None) -> Sources:
     m = con.read_parquet(folder / "measures.parquet")
     marker = a.marker.cast("string")
     appts = a.select(
-        appointment_id=a.appointment_id, episode_id=a.episode_id, start_s=_epoch(a.start),
-        booked_s=_epoch(a.booked_at), cancelled_s=_epoch(a.cancelled_at), status=a.status.cast("string"),
+        appointment_id=a.appointment_id, episode_id=a.episode_id, start_s=_fast_epoch(a.start),
+        booked_s=_fast_epoch(a.booked_at), cancelled_s=_fast_epoch(a.cancelled_at),
+        status=a.status.cast("string"),
         minutes_late=a.late_minutes.cast("int32"), hard=(marker == "hard_session").cast("int32"),
         rupture=(marker == "rupture").cast("int32"), checkin=(marker == "checkin").cast("int32"),
     )
