@@ -27,11 +27,14 @@ from stillhere.clients.models import Episode
 from .models import StateChange
 
 S = Episode.State
-SAFETY, OUTREACH, MISSED, LAPSED, RISK, CHECKIN = range(6)
+SAFETY, OUTREACH, MISSED, LAPSED, RISK, ALERT, CHECKIN = range(7)
 GROUP_TITLES = {
     SAFETY: "Safety check today", OUTREACH: "Outreach waiting for you", MISSED: "Missed a session",
-    LAPSED: "Gone quiet", RISK: "At risk of leaving", CHECKIN: "Check-in due",
+    LAPSED: "Gone quiet", RISK: "At risk of leaving", ALERT: "Talk about it at the next session",
+    CHECKIN: "Check-in due",
 }
+# A questionnaire alert is news for two weeks; after that it lives on the client page.
+ALERT_DAYS = 14
 CHANGED_WITHIN = timedelta(days=1)
 
 
@@ -97,6 +100,7 @@ def _needs_attention(member, now: datetime) -> list[Item]:
                           extra={"risk": e.current_risk.risk}))
 
     items += _outreach_items(member, eps, now)
+    items += _measure_alert_items(member, eps, now)
     items += _checkin_items(member, now, {i.episode.pk for i in items})
     items = _without_reviewed(items, now)
     items.sort(key=lambda i: (i.group, i.due or i.since or now))
@@ -156,6 +160,31 @@ def _without_reviewed(items, now) -> list[Item]:
     except ImportError:  # pragma: no cover
         return items
     return without_reviewed(items, RISK, now)
+
+
+def _measure_alert_items(member, eps, now) -> list[Item]:
+    """Recent questionnaire alerts (DESIGN.md stance 7): a safety answer is a
+    same-day item; a falling or low alliance, or stalled progress, is a prompt
+    to talk about it at the next session."""
+    from stillhere.measures.current import alerts_by_client
+
+    by_client = {}
+    for e in eps.order_by("started"):
+        by_client[e.client_id] = e          # the client's latest open episode
+    since = now.date() - timedelta(days=ALERT_DAYS)
+    out = []
+    for client_id, alerts in alerts_by_client(member.practice, list(by_client), as_of=now.date()).items():
+        fresh = [a for a in alerts if a.on >= since]
+        e = by_client[client_id]
+        safety = [a for a in fresh if a.is_safety]
+        others = [a for a in fresh if not a.is_safety]
+        if safety:
+            out.append(Item(SAFETY, e, "A questionnaire answer needs a safety check", safety[0].reason,
+                            None, "Check in with them today", extra={"on": safety[0].on}))
+        if others:
+            out.append(Item(ALERT, e, others[0].label, "; ".join(a.reason for a in others[:2]), None,
+                            "Talk about it at the next session", extra={"on": others[0].on}))
+    return out
 
 
 def _checkin_items(member, now, already) -> list[Item]:

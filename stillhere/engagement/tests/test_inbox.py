@@ -4,7 +4,7 @@ import time_machine
 
 from stillhere.audit.models import AuditEvent
 from stillhere.clients.models import Client
-from stillhere.engagement.inbox import MISSED, SAFETY, needs_attention
+from stillhere.engagement.inbox import ALERT, MISSED, SAFETY, needs_attention
 from stillhere.engagement.models import StateChange
 from stillhere.engagement.scan import scan_practice
 from stillhere.test import BaseTestCase
@@ -99,3 +99,32 @@ class InboxTestCase(BaseTestCase):
         self.assertContains(r, "Risk of leaving without goodbye")
         self.assertContains(r, "No-show on 12 Jan, no word since")
         self.assertContains(r, "Engagement history")
+
+
+class MeasureAlertsInInboxTestCase(BaseTestCase):
+    def add(self, client, instrument, on, total, items=None):
+        from stillhere.measures.models import MeasureResult
+
+        MeasureResult.objects.create(practice=self.riverside, client=client, episode=client.episodes.get(),
+                                     instrument=instrument, taken_on=on, total=total, items=items)
+
+    def test_a_falling_alliance_is_a_prompt_for_the_next_session(self):
+        self.add(self.ana, "SRS", date(2026, 1, 5), 38.0)
+        self.add(self.ana, "SRS", date(2026, 1, 12), 33.0)
+        items = needs_attention(self.alice, datetime(2026, 1, 14, 9, tzinfo=timezone.utc))
+        alert = next(i for i in items if i.group == ALERT)
+        self.assertEqual(alert.client, self.ana)
+        self.assertEqual(alert.action, "Talk about it at the next session")
+        self.assertIn("38", alert.reason)
+
+    def test_an_old_alert_is_no_longer_news(self):
+        self.add(self.ana, "SRS", date(2026, 1, 5), 38.0)
+        self.add(self.ana, "SRS", date(2026, 1, 12), 33.0)
+        items = needs_attention(self.alice, datetime(2026, 2, 20, 9, tzinfo=timezone.utc))
+        self.assertFalse([i for i in items if i.group == ALERT])
+
+    def test_a_phq9_safety_answer_is_a_same_day_item_at_the_top(self):
+        self.add(self.ben, "PHQ-9", date(2026, 1, 12), 14.0, items=[2, 2, 1, 2, 1, 2, 2, 1, 1])
+        items = needs_attention(self.dora, datetime(2026, 1, 12, 18, tzinfo=timezone.utc))
+        self.assertEqual((items[0].group, items[0].client), (SAFETY, self.ben))
+        self.assertEqual(items[0].action, "Check in with them today")
