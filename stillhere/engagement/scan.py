@@ -29,6 +29,7 @@ from stillhere.lib.progress import Progress
 from stillhere.risk import default_model, noshow
 from stillhere.risk.models import CurrentRisk, NoShowRisk, RiskScore
 
+from .defaults import PG_WORK_MEM
 from .models import StateChange
 from .reconcile import decide
 from .rules import Rules, derive
@@ -49,6 +50,8 @@ def scored_frame(practice: Practice, as_of: datetime) -> tuple[pd.DataFrame, pd.
     no-show scores for their upcoming appointments, as of `as_of`."""
     T = int(as_of.timestamp())
     src = from_django(practice.id)
+    if src.backend.name == "postgres":
+        src.backend.raw_sql(f"SET work_mem = '{PG_WORK_MEM}'")
     rules = Rules.for_practice(practice)
     offset = int(as_of.astimezone(practice.tz).utcoffset().total_seconds())
 
