@@ -192,21 +192,58 @@ def _run_episodes(rng, p: SimParams, ep_client, start_day, tr: _Traits):
     return rows, outcome, end_day
 
 
+# Platform-sized practices are generated in blocks of clients, each with its
+# own seeded generator, so memory follows the block and not the practice.
+BLOCK = 200_000
+
+
 def simulate(n_clients: int, seed: int = 0, as_of: date | None = None, timezone: str = "Europe/London",
              params: SimParams | None = None, n_clinicians: int | None = None,
              recent_share: float = 0.5) -> SimulatedPractice:
     """Generate a practice of `n_clients` clients whose history ends at `as_of`.
 
     `recent_share` of clients start in the last four months, so that a
-    realistic share of the caseload is in therapy on the as-of date.
+    realistic share of the caseload is in therapy on the as-of date. The same
+    arguments always give the same practice.
     """
     p = params or SimParams()
-    rng = np.random.default_rng(seed)
-    as_of = as_of or date.today()
-    horizon = p.years * 365.0
-    origin = pd.Timestamp(as_of) - pd.Timedelta(days=horizon)
     n = int(n_clients)
     n_clin = n_clinicians or max(1, int(np.ceil(n / p.caseload)))
+    as_of = as_of or date.today()
+    if n <= BLOCK:
+        return _simulate_block(np.random.default_rng(seed), n, as_of, timezone, p, n_clin, recent_share)
+    parts, offsets = [], np.zeros(3, np.int64)   # clients, episodes, slots so far
+    for i, first in enumerate(range(0, n, BLOCK)):
+        block = _simulate_block(np.random.default_rng([seed, i]), min(BLOCK, n - first), as_of, timezone, p,
+                                n_clin, recent_share)
+        parts.append(_shift_ids(block, *offsets))
+        offsets += (len(block.clients), len(block.truth_episodes), len(block.truth))
+    return SimulatedPractice(
+        as_of=parts[0].as_of, timezone=timezone, clinicians=parts[0].clinicians,
+        **{name: pd.concat([getattr(b, name) for b in parts], ignore_index=True)
+           for name in ("clients", "episodes", "appointments", "measures", "truth", "truth_episodes")})
+
+
+def _shift_ids(b: SimulatedPractice, clients: int, episodes: int, slots: int) -> SimulatedPractice:
+    """Renumber one block's ids to follow the blocks before it."""
+    for frame in (b.clients, b.episodes, b.appointments, b.measures, b.truth_episodes):
+        frame["client_id"] += clients
+    for frame in (b.episodes, b.appointments, b.truth, b.truth_episodes):
+        frame["episode_id"] += episodes
+    b.episodes["previous_episode_id"] = np.where(b.episodes["previous_episode_id"] > 0,
+                                                 b.episodes["previous_episode_id"] + episodes, 0)
+    b.appointments["appointment_id"] += slots
+    b.truth["appointment_id"] += slots
+    ids = b.clients["client_id"].astype(str)
+    b.clients["email"] = np.where(b.clients["email"] != "", "client" + ids + "@example.org", "")
+    b.clients["phone"] = np.where(b.clients["phone"] != "", "+1555" + ids.str.zfill(7), "")
+    return b
+
+
+def _simulate_block(rng, n: int, as_of: date, timezone: str, p: SimParams, n_clin: int,
+                    recent_share: float) -> SimulatedPractice:
+    horizon = p.years * 365.0
+    origin = pd.Timestamp(as_of) - pd.Timedelta(days=horizon)
 
     style = {k: rng.random(n) < r for k, r in p.style_rates.items()}
     tr = _client_traits(rng, n, p, style)
