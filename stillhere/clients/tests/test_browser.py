@@ -1,40 +1,12 @@
 """The client list and client page in real Chromium."""
 
-import os
-from pathlib import Path
-
-import pytest
-from django.contrib.staticfiles.testing import StaticLiveServerTestCase
-
-from stillhere.lib.browser import chromium_available, launch
+from stillhere.lib.browser import ARTIFACTS, BrowserTestCase, skip_without_chromium
 from stillhere.test import PASSWORD, make_client, make_member
 
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
-
-if not chromium_available():
-    if os.getenv("STILLHERE_REQUIRE_BROWSER"):
-        raise RuntimeError("Chromium is required (apt-get install chromium) but /usr/bin/chromium is missing.")
-    pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
+skip_without_chromium()
 
 
-class BrowserTestCase(StaticLiveServerTestCase):
-    @classmethod
-    def setUpClass(cls):
-        # Playwright's sync API runs an event loop in this thread; Django's
-        # ORM calls in the test body are still synchronous and safe.
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-        super().setUpClass()
-        from playwright.sync_api import sync_playwright
-
-        cls.pw = sync_playwright().start()
-        cls.browser = launch(cls.pw)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.browser.close()
-        cls.pw.stop()
-        super().tearDownClass()
-
+class ClientPagesBrowserTestCase(BrowserTestCase):
     def setUp(self):
         from stillhere.accounts.models import Practice
 

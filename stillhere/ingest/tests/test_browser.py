@@ -1,40 +1,14 @@
 """Uploading an export in real Chromium: preview, progress bar, report."""
 
-import os
-from pathlib import Path
-
-import pytest
-from django.contrib.staticfiles.testing import StaticLiveServerTestCase
-
-from stillhere.lib.browser import chromium_available, launch
+from stillhere.lib.browser import ARTIFACTS, BrowserTestCase, skip_without_chromium
 from stillhere.test import PASSWORD, make_client, make_member
 
 from .helpers import FILES, PrivateDataDir
 
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
-
-if not chromium_available():
-    if os.getenv("STILLHERE_REQUIRE_BROWSER"):
-        raise RuntimeError("Chromium is required (apt-get install chromium) but /usr/bin/chromium is missing.")
-    pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
+skip_without_chromium()
 
 
-class ImportInBrowserTestCase(PrivateDataDir, StaticLiveServerTestCase):
-    @classmethod
-    def setUpClass(cls):
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-        super().setUpClass()
-        from playwright.sync_api import sync_playwright
-
-        cls.pw = sync_playwright().start()
-        cls.browser = launch(cls.pw)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.browser.close()
-        cls.pw.stop()
-        super().tearDownClass()
-
+class ImportInBrowserTestCase(PrivateDataDir, BrowserTestCase):
     def setUp(self):
         from stillhere.accounts.models import Practice
 

@@ -1,39 +1,14 @@
 """The end-of-session rating form in real Chromium, with the keyboard."""
 
-import os
 from datetime import date
-from pathlib import Path
 
-import pytest
-from django.contrib.staticfiles.testing import StaticLiveServerTestCase
-
-from stillhere.lib.browser import chromium_available, launch
+from stillhere.lib.browser import ARTIFACTS, BrowserTestCase, skip_without_chromium
 from stillhere.test import PASSWORD, make_client, make_member
 
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
-
-if not chromium_available():
-    if os.getenv("STILLHERE_REQUIRE_BROWSER"):
-        raise RuntimeError("Chromium is required (apt-get install chromium) but /usr/bin/chromium is missing.")
-    pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
+skip_without_chromium()
 
 
-class RatingFormBrowserTestCase(StaticLiveServerTestCase):
-    @classmethod
-    def setUpClass(cls):
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-        super().setUpClass()
-        from playwright.sync_api import sync_playwright
-
-        cls.pw = sync_playwright().start()
-        cls.browser = launch(cls.pw)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.browser.close()
-        cls.pw.stop()
-        super().tearDownClass()
-
+class RatingFormBrowserTestCase(BrowserTestCase):
     def setUp(self):
         from stillhere.accounts.models import Practice
         from stillhere.measures.record import record_result
