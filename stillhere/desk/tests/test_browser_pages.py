@@ -55,9 +55,14 @@ class PagesTestCase(StoryBrowserTestCase):
         self.assertEqual(OutreachStep.objects.get(client__external_id="story-quiet", key="call").outcome, "no_answer")
 
     def test_the_practice_view_and_consultation_pages_are_accessible(self):
+        from stillhere.simulator.generate import simulate
+        from stillhere.simulator.load import load_simulation
+
+        load_simulation(simulate(300, seed=5, as_of=TODAY, n_clinicians=3), slug="riverside")
         self.day(at(TODAY, 11))
         self.sign_in("dora")
-        self.visit("/practice/?from=2024-01-01", "The practice")
+        self.visit("/practice/?from=2024-03-13", "The practice")
+        self.assertEqual(self.page.locator("svg.chart").count(), 2)  # dropout bars and the survival curve
         self.shot("practice-view")
         self.shot("practice-view-phone", phone=True)
         self.sign_in("cora")
