@@ -77,3 +77,13 @@ def letters_waiting(context):
     may_post = m.sees_whole_practice or batch.mine == batch.n
     return {"batch": batch, "letters": list(letters[:50]), "may_post": may_post, "request": request,
             "csrf_token": context.get("csrf_token")}
+
+
+@register.inclusion_tag("desk/risk_reviews.html")
+def risk_reviews(episode):
+    """The clinician's notes when they reviewed a risk from the inbox, for the
+    client page's engagement history."""
+    from ..models import RiskReview
+
+    return {"reviews": list(RiskReview.objects.filter(episode=episode).select_related("by__user")
+                            .order_by("-created")[:10])}

@@ -129,6 +129,9 @@ class RiskReviewTestCase(OutreachTestCase):
                               "note": "Ask about work hours"}, **HX)
         self.assertContains(r, "noted")
         self.assertEqual(RiskReview.objects.get().note, "Ask about work hours")
+        page = self.client.get(f"/clients/{self.ana.code}/")
+        self.assertContains(page, "Risk reviews")
+        self.assertContains(page, "Ask about work hours")
         self.assertNotContains(self.client.get("/"), "At risk of leaving")
         # A new state is something new: the item comes back.
         self.episode.refresh_from_db()
