@@ -133,8 +133,15 @@ def review(request, episode_id):
     if episode is None or not m.sees_identifiable_clients:
         raise Http404("No such episode.")
     slot = request.POST.get("slot", "")
+    now = timezone.now()
+    # The reason reviewed is the inbox's own, not whatever the form sends.
+    from stillhere.engagement.inbox import RISK, needs_attention
+
+    item = next((i for i in needs_attention(m, now) if i.group == RISK and i.episode.pk == episode.pk), None)
+    if item is None:
+        return _failed(request, slot, "This is no longer in your inbox: something has changed since.")
     try:
-        review_risk(m, episode, request.POST.get("reason", ""), request.POST.get("note", ""), timezone.now())
+        review_risk(m, episode, item.reason, request.POST.get("note", ""), now)
     except PermissionDenied as e:
         return HttpResponse(str(e), status=403)
     return _done(request, slot, f"{episode.client.display_name}: noted. It comes back here if something "

@@ -153,10 +153,11 @@ class RiskReviewTestCase(OutreachTestCase):
         url = f"/inbox/episodes/{self.episode.pk}/review/"
         for member in (self.bob, self.cora, self.charlie):
             self.login(member)
-            self.assertEqual(self.client.post(url, {"reason": "x"}).status_code, 404)
+            self.assertEqual(self.client.post(url).status_code, 404)
         self.login(self.adam)
-        self.assertEqual(self.client.post(url, {"reason": "x"}).status_code, 403)
+        self.assertEqual(self.client.post(url).status_code, 403)
         self.assertFalse(RiskReview.objects.exists())
         self.login(self.dora)
-        self.client.post(url, {"reason": "x"})
+        self.client.post(url)
+        self.assertEqual(RiskReview.objects.get().reason, "Cancelled on 10 Jan and has not rebooked")
         self.assertTrue(AuditEvent.objects.filter(verb="risk-reviewed", actor=self.dora.user).exists())
