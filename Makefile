@@ -20,7 +20,8 @@ demo: install
 	$(BIN)/stillhere demo
 
 test: install
-	$(BIN)/stillhere migrate --check >/dev/null 2>&1 || true
+	$(BIN)/stillhere makemigrations --check --dry-run
+	$(BIN)/stillhere migrate -v0
 	$(BIN)/python -m pytest
 
 bench: install
