@@ -61,7 +61,7 @@ class Item:
 
 
 def needs_attention(member, now: datetime) -> list[Item]:
-    return _cache.get(member, now, "items", lambda: _needs_attention(member, now))
+    return inbox_cache.get(member, now, "items", lambda: _needs_attention(member, now))
 
 
 def _needs_attention(member, now: datetime) -> list[Item]:
@@ -109,7 +109,7 @@ def _needs_attention(member, now: datetime) -> list[Item]:
 
 def recent_changes(member, now: datetime) -> list[StateChange]:
     """State changes on the member's episodes in the last day: what changed."""
-    return _cache.get(member, now, "changes", lambda: _recent_changes(member, now))
+    return inbox_cache.get(member, now, "changes", lambda: _recent_changes(member, now))
 
 
 def _recent_changes(member, now: datetime) -> list[StateChange]:
@@ -209,11 +209,13 @@ class _InboxCache:
     view is what made it slow. A cached inbox is used only while:
 
     - the practice's fingerprint is unchanged: the newest state change, risk
-      score, appointment, measure, session marker and risk review, and the
-      outreach steps waiting on a person (one query of index lookups);
-    - it is the same minute (due times and "until Thu" depend on now);
-    - it is under a minute old (edits the fingerprint cannot see, such as an
-      appointment's status updated in place before the next scan).
+      score, appointment, measure, session marker and risk review, the
+      letters in the open print batch, and the outreach steps waiting on a
+      person (one query of index lookups);
+    - it is under a minute old: due times and "until Thu" depend on now, and
+      a few edits escape the fingerprint (an appointment's status updated in
+      place before the next scan). Each entry ages on its own, so a practice's
+      inboxes are not all recomputed in the same second.
     Never inside a transaction: its own uncommitted rows must not be served
     to others (and tests, which run in one, always see fresh results).
     """
@@ -230,12 +232,14 @@ class _InboxCache:
         marks = ", ".join(f"(SELECT max(id) FROM {t} WHERE practice_id = %s)" for t in (
             "engagement_statechange", "risk_riskscore", "clients_appointment", "measures_measureresult",
             "desk_riskreview"))
-        sql = (f"SELECT {marks}, (SELECT max(id) FROM clients_sessionmarker), count(*), sum(id), "
+        letters = ("(SELECT count(*) FROM outreach_letter l JOIN outreach_printbatch b ON b.id = l.batch_id "
+                   "WHERE b.practice_id = %s AND b.status = 'open')")
+        sql = (f"SELECT {marks}, {letters}, (SELECT max(id) FROM clients_sessionmarker), count(*), sum(id), "
                f"sum(CASE status {rank} ELSE 0 END * id), max(due), sum(length(body)) "
                "FROM outreach_outreachstep WHERE practice_id = %s AND status IN ("
                + ", ".join("%s" for _ in self.WANTED) + ")")
         with connection.cursor() as cur:
-            cur.execute(sql, [practice_id] * 6 + list(self.WANTED))
+            cur.execute(sql, [practice_id] * 7 + list(self.WANTED))
             return tuple(cur.fetchone())
 
     def get(self, member, now: datetime, part: str, compute):
@@ -247,7 +251,7 @@ class _InboxCache:
         last = self.last  # the view asks for items and changes with one `now`: one fingerprint
         fp = last[2] if last and last[:2] == (member.practice_id, now) else self.fingerprint(member.practice_id)
         self.last = (member.practice_id, now, fp)
-        stamp = (fp, now.replace(second=0, microsecond=0))
+        stamp = fp
         hit = self.store.get(key)
         if hit and hit[0] == stamp and hit[1] > time.monotonic():
             return list(hit[2])
@@ -258,4 +262,4 @@ class _InboxCache:
         return list(value)
 
 
-_cache = _InboxCache()
+inbox_cache = _InboxCache()

@@ -27,12 +27,13 @@ def inbox_item(context, item):
     from django.middleware.csrf import get_token
 
     request = context["request"]
-    token = get_token(request)
-    key = ("html", request.META.get("CSRF_COOKIE"), timezone.get_current_timezone_name())
+    if not request.META.get("CSRF_COOKIE"):
+        get_token(request)
+    key = ("html", request.META["CSRF_COOKIE"], timezone.get_current_timezone_name())
     html = item.extra.get(key)
     if html is None:
-        html = render_to_string("desk/inbox_item.html", _item_context(context, item) | {"csrf_token": token})
-        item.extra[key] = html
+        ctx = _item_context(context, item) | {"csrf_token": get_token(request)}
+        html = item.extra[key] = render_to_string("desk/inbox_item.html", ctx)
     return html
 
 
@@ -61,22 +62,28 @@ def letters_waiting(context):
     """Letters in the open print batch: the member's own, and whether they
     may mark the batch posted (a director or admin, or a clinician when every
     letter in it is theirs, as in a solo practice)."""
+    from stillhere.engagement.inbox import inbox_cache
+
     request = context["request"]
-    m = request.membership
+    now = context.get("now") or timezone.now()  # the view's own now: one fingerprint per page
+    found = inbox_cache.get(request.membership, now, "letters", lambda: _letters(request.membership))
+    return dict(found[0], request=request, csrf_token=context.get("csrf_token"))
+
+
+def _letters(m) -> list[dict]:
     batch = (PrintBatch.objects.filter(practice_id=m.practice_id, status=PrintBatch.Status.OPEN)
              .annotate(n=Count("letters"), mine=Count("letters", filter=Q(letters__step__episode__clinician=m)))
              .first())
     if batch is None or not batch.n or not m.sees_identifiable_clients:
-        return {"batch": None}
+        return [{"batch": None}]
     if not m.sees_whole_practice and not batch.mine:
-        return {"batch": None}
+        return [{"batch": None}]
     letters = (OutreachStep.objects.filter(letter__batch=batch, status=S.TO_PRINT)
                .select_related("client").order_by("letter__id"))
     if not m.sees_whole_practice:
         letters = letters.filter(episode__clinician=m)
     may_post = m.sees_whole_practice or batch.mine == batch.n
-    return {"batch": batch, "letters": list(letters[:50]), "may_post": may_post, "request": request,
-            "csrf_token": context.get("csrf_token")}
+    return [{"batch": batch, "letters": list(letters[:50]), "may_post": may_post}]
 
 
 @register.inclusion_tag("desk/risk_reviews.html")
