@@ -209,3 +209,20 @@ class StoriesInTheBrowserTestCase(StoryBrowserTestCase):
         from stillhere.reflection.models import Reflection
 
         self.assertTrue(Reflection.objects.get(episode__client__external_id="story-first").complete)
+
+        # A de-identified summary, read before sharing, then read by the consultant.
+        self.page.get_by_role("button", name="Make a de-identified summary").click()
+        summary = self.page.get_by_label("Summary to share")
+        text = summary.input_value()
+        self.assertIn("30 min late", text)
+        for secret in ("Jordan", "Reyes", "Willow Way", "04021", "+15555550100"):
+            self.assertNotIn(secret, text)
+        self.check_accessibility("summary before sharing")
+        self.page.get_by_role("button", name="Share with consultants").click()
+        self.page.get_by_text("Shared with the practice's consultants").wait_for()
+        self.sign_in("cora")
+        self.page.get_by_role("navigation", name="Main").get_by_role("link", name="Consultation").click()
+        self.page.get_by_role("link", name="Case summary").first.click()
+        self.assertIn("Slow the end of a shortened first session", self.page.content())
+        self.check_accessibility("consultation summary")
+        self.shot("story3-3-consultation")
