@@ -202,7 +202,7 @@ def _checkin_items(member, now, already) -> list[Item]:
 
 
 class _InboxCache:
-    """The inbox per member, kept for a minute while nothing it reads has changed.
+    """The inbox per member, kept for a few minutes while nothing it reads has changed.
 
     A group practice's clinicians open the inbox all day; recomputing it
     (check-ins read every attended session of the caseload) for each page
@@ -212,15 +212,16 @@ class _InboxCache:
       score, appointment, measure, session marker and risk review, the
       letters in the open print batch, and the outreach steps waiting on a
       person (one query of index lookups);
-    - it is under a minute old: due times and "until Thu" depend on now, and
-      a few edits escape the fingerprint (an appointment's status updated in
-      place before the next scan). Each entry ages on its own, so a practice's
-      inboxes are not all recomputed in the same second.
+    - it is under five minutes old: a few things change with the clock alone
+      (a send stuck for ten minutes shows as uncertain; a check-in falls into
+      the coming week) and a few edits escape the fingerprint (an appointment's
+      status updated in place before the next scan). Each entry ages on its
+      own, so a practice's inboxes are not all recomputed in the same second.
     Never inside a transaction: its own uncommitted rows must not be served
     to others (and tests, which run in one, always see fresh results).
     """
 
-    TTL = 60.0
+    TTL = 300.0
     WANTED = ("awaiting_approval", "to_call", "failed", "uncertain", "sending")
 
     def __init__(self):
