@@ -15,6 +15,7 @@ from stillhere.audit.events import (ConsultationShared, ConsultationViewed, Refl
                                     record)
 from stillhere.clients.models import Episode
 
+from .crypto import DecryptionError
 from .deidentify import consultation_summary
 from .facts import gather
 from .forms import ReflectionForm
@@ -50,7 +51,7 @@ def index(request):
     m = request.membership
     if m.role != m.Role.CLINICIAN and not m.sees_whole_practice:
         raise Http404()
-    done = {r.episode_id: r for r in Reflection.objects.filter(author=m)}
+    done = {r.episode_id: r for r in Reflection.objects.filter(author=m).only("id", "episode_id", "complete")}
     endings = list(endings_without_goodbye(m)[:200])
     return render(request, "reflection/index.html", {
         "rows": [(e, done.get(e.pk)) for e in endings],
@@ -86,7 +87,10 @@ def review(request, episode_id):
     """Write or continue the review of one ending (the episode's clinician only)."""
     m = request.membership
     episode = _own_episode_or_404(m, episode_id)
-    reflection = Reflection.objects.filter(episode=episode, author=m).first()
+    try:
+        reflection = Reflection.objects.filter(episode=episode, author=m).first()
+    except DecryptionError as e:
+        return render(request, "reflection/unreadable.html", {"message": str(e)}, status=500)
     if request.method == "POST":
         form = ReflectionForm(request.POST, instance=reflection)
         if form.is_valid():

@@ -55,6 +55,7 @@ class StoriesInTheBrowserTestCase(StoryBrowserTestCase):
         self.assertIn("call logged (voicemail left)", done.inner_text())
         self.assertEqual(self.state("story-too-much"), "reaching_out")
         self.assertEqual(page.url, self.live_server_url + "/")  # no page load
+        self.check_accessibility("inbox after an action")
 
         # Weeks later she rings back: the clinician records it and asks for
         # check-ins every two sessions.
@@ -146,6 +147,7 @@ class StoriesInTheBrowserTestCase(StoryBrowserTestCase):
             self.shot("story1-3-letters")
             letters.get_by_role("button", name="Mark the batch posted").click()
             self.page.get_by_text("1 letter marked posted").wait_for()
+            self.check_accessibility("inbox after posting letters")
         letter = OutreachStep.objects.get(client__external_id="story-letter", key="letter")
         self.assertEqual(letter.status, "posted")
         self.assertIn("I hope this finds you well", letter.body)

@@ -116,6 +116,9 @@ class ReflectionTestCase(BaseTestCase):
         with override_settings(FIELD_ENCRYPTION_KEYS=[old]):
             with self.assertRaises(DecryptionError):
                 Reflection.objects.get().differently
+            self.login(self.alice)
+            r = self.client.get(self.url)
+            self.assertContains(r, "No configured key opens this text", status_code=500)
         self.assertTrue(AuditEvent.objects.filter(verb="encryption-keys-rotated").exists())
 
 
