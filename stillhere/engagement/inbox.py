@@ -249,8 +249,11 @@ class _InboxCache:
         import time
 
         key = (member.pk, member.role, part)
-        last = self.last  # the view asks for items and changes with one `now`: one fingerprint
-        fp = last[2] if last and last[:2] == (member.practice_id, now) else self.fingerprint(member.practice_id)
+        # One page asks for items, changes and letters with the same `now`
+        # object: one fingerprint per page (identity, not equality).
+        last = self.last
+        same_page = last and last[0] == member.practice_id and last[1] is now
+        fp = last[2] if same_page else self.fingerprint(member.practice_id)
         self.last = (member.practice_id, now, fp)
         stamp = fp
         hit = self.store.get(key)
