@@ -10,6 +10,7 @@ urlpatterns = [
     path("inbox/letters/<int:batch_id>/posted/", views.letters_posted, name="letters_posted"),
     path("inbox/episodes/<int:episode_id>/review/", views.review, name="review"),
     path("inbox/clients/<uuid:code>/checkin/", views.checkin_held, name="checkin_held"),
+    path("clients/<uuid:code>/reply/", views.log_reply, name="log_reply"),
     path("compose/<uuid:code>/", views.compose, name="compose"),
     path("compose/<uuid:code>/check/", views.compose_check, name="compose_check"),
     path("compose/<uuid:code>/template/", views.compose_from_template, name="compose_template"),

@@ -168,6 +168,27 @@ def checkin_held(request, code):
     return _done(request, slot, f"{client.display_name}: check-in recorded for today's session.")
 
 
+@member_required
+@require_POST
+def log_reply(request, code):
+    """A reply that reached the practice another way (a card in the post, a
+    call to reception): it stops any outreach, as every reply does."""
+    from stillhere.outreach.models import Reply
+
+    m = request.membership
+    client = get_client_or_404(m, code)
+    back = f"/clients/{client.code}/"
+    source = request.POST.get("source", "")
+    if source not in Reply.Source.values:
+        return _failed(request, "reply", "Choose how the reply came.", back=back)
+    text = request.POST.get("text", "").strip()
+    if len(text) > 5000:
+        return _failed(request, "reply", "Please keep the note under 5,000 characters.", back=back)
+    actions.log_reply(client, source, timezone.now(), text=text, actor=request.user, by_membership=m)
+    messages.success(request, "Reply logged. Any outreach still running has stopped.")
+    return redirect(back)
+
+
 # --- The composer ---
 
 

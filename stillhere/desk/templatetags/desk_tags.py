@@ -94,3 +94,10 @@ def risk_reviews(episode):
 
     return {"reviews": list(RiskReview.objects.filter(episode=episode).select_related("by__user")
                             .order_by("-created")[:10])}
+
+
+@register.inclusion_tag("desk/log_reply.html", takes_context=True)
+def log_reply_form(context, client):
+    from stillhere.outreach.models import Reply
+
+    return {"client": client, "sources": Reply.Source.choices, "csrf_token": context.get("csrf_token")}

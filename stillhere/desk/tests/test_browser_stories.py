@@ -81,7 +81,8 @@ class StoriesInTheBrowserTestCase(StoryBrowserTestCase):
 
     def test_the_quiet_goodbye(self):
         """Years of fortnightly sessions, a cancel and no rebooking: the lapse
-        is noticed, a voicemail that assumes nothing goes out."""
+        is noticed, a voicemail that assumes nothing, a letter, a closing
+        letter with the door open, and his thank-you card logged as a reply."""
         marcus = "Marcus Ellery"
         self.day(at(TODAY, 11))
         self.sign_in()
@@ -100,7 +101,40 @@ class StoriesInTheBrowserTestCase(StoryBrowserTestCase):
         self.assertEqual((step.status, step.outcome), ("logged", "voicemail"))
         self.assertEqual(self.state("story-quiet"), "reaching_out")
         self.inbox()
-        self.assertEqual(self.page.locator("li.inbox-item", has_text=marcus).count(), 0)  # nothing more today
+        self.assertEqual(self.page.locator("li.inbox-item", has_text="A call to make").filter(
+            has_text=marcus).count(), 0)
+
+        for draft_day, key in ((10, "letter"), (24, "closing")):  # no email or text consent: letters
+            self.day(at(TODAY + timedelta(days=draft_day), 11))
+            self.sign_in()
+            self.inbox()
+            self.assertIn("A message is ready for your approval", self.item(marcus).inner_text())
+            self.approve_in_inbox(marcus)
+            self.day(at(TODAY + timedelta(days=draft_day + 1), 11))
+            self.sign_in()
+            self.inbox()
+            letters = self.page.get_by_role("region", name="Letters to print and post")
+            letters.get_by_role("button", name="Mark the batch posted").click()
+            self.page.get_by_text("1 letter marked posted").wait_for()
+            self.assertEqual(OutreachStep.objects.get(client__external_id="story-quiet", key=key).status, "posted")
+        self.assertEqual(self.state("story-quiet"), "ended_no_goodbye")
+
+        # A thank-you card arrives by post: logged on his page, the door stays open.
+        self.page.goto(self.live_server_url + "/clients/?q=Ellery")
+        self.assertEqual(self.page.get_by_role("link", name=marcus).count(), 0)  # no open episode now
+        from stillhere.clients.models import Client
+
+        self.page.goto(f"{self.live_server_url}/clients/{Client.objects.get(external_id='story-quiet').code}/")
+        self.page.get_by_text("Log a reply that came another way").click()
+        self.page.get_by_label("Letter or card").check()
+        self.page.get_by_label("What they said (optional)").fill("Thank you for everything; all is well.")
+        self.page.get_by_role("button", name="Log the reply").click()
+        self.page.get_by_text("Reply logged").wait_for()
+        self.page.wait_for_load_state("load")  # a long history: let the whole page arrive
+        self.assertEqual(self.page.get_by_text("Thank you for everything; all is well.").count(), 1)
+        self.assertEqual(self.state("story-quiet"), "ended_no_goodbye")
+        self.check_accessibility("client page after the ending")
+        self.shot("story2-2-ended-with-reply")
 
     def test_the_letter_that_opened_a_door(self):
         """A no-show after weeks of work: a call, an email approved in the
@@ -200,7 +234,7 @@ class StoriesInTheBrowserTestCase(StoryBrowserTestCase):
         self.sign_in()
         self.page.get_by_role("navigation", name="Main").get_by_role("link", name="Reflection").click()
         self.page.get_by_role("link", name="Start a review of Jordan Reyes").click()
-        self.assertIn("They arrived 30 minutes late in week 1", self.page.content())
+        self.page.get_by_text("They arrived 30 minutes late in week 1").wait_for()
         self.page.get_by_label("What would you do differently next time?").fill(
             "Slow the end of a shortened first session; leave time to settle.")
         self.page.get_by_text("I did not notice a rupture").check()
@@ -225,6 +259,6 @@ class StoriesInTheBrowserTestCase(StoryBrowserTestCase):
         self.sign_in("cora")
         self.page.get_by_role("navigation", name="Main").get_by_role("link", name="Consultation").click()
         self.page.get_by_role("link", name="Case summary").first.click()
-        self.assertIn("Slow the end of a shortened first session", self.page.content())
+        self.page.get_by_text("Slow the end of a shortened first session").wait_for()
         self.check_accessibility("consultation summary")
         self.shot("story3-3-consultation")

@@ -161,3 +161,25 @@ class RiskReviewTestCase(OutreachTestCase):
         self.client.post(url)
         self.assertEqual(RiskReview.objects.get().reason, "Cancelled on 10 Jan and has not rebooked")
         self.assertTrue(AuditEvent.objects.filter(verb="risk-reviewed", actor=self.dora.user).exists())
+
+
+class LogReplyTestCase(OutreachTestCase):
+    def test_a_reply_logged_on_the_client_page_stops_outreach_and_re_engages(self):
+        miss(self.ana)
+        tick(DAY1)
+        self.login(self.alice)
+        self.assertContains(self.client.get(f"/clients/{self.ana.code}/"), "Log a reply that came another way")
+        r = self.client.post(f"/clients/{self.ana.code}/reply/", {"source": "letter", "text": "A card"}, follow=True)
+        self.assertContains(r, "Reply logged")
+        self.episode.refresh_from_db()
+        self.assertEqual(self.episode.state, "re_engaged")
+        self.assertFalse(OutreachStep.objects.filter(status__in=OutreachStep.PENDING).exists())
+        self.assertContains(r, "Reply by letter or card")
+
+    def test_a_reply_needs_its_source_and_others_get_a_404(self):
+        self.login(self.alice)
+        r = self.client.post(f"/clients/{self.ana.code}/reply/", {"text": "x"}, follow=True)
+        self.assertContains(r, "Choose how the reply came.")
+        for member in (self.bob, self.cora, self.charlie):
+            self.login(member)
+            self.assertEqual(self.client.post(f"/clients/{self.ana.code}/reply/", {"source": "call"}).status_code, 404)
