@@ -3,14 +3,14 @@ item appears in the inbox, the clinician acts there (htmx, no reload), and
 the episode's state moves on. Each page is checked with axe-core, and
 screenshots go to test-artifacts/desk/."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.test import override_settings
 
 from stillhere.outreach.models import OutreachStep
 from stillhere.outreach.tests.helpers import SMTP_SETTINGS, Mailbox, sms_settings, start_provider
 
-from .browser import TODAY, StoryBrowserTestCase, at
+from .browser import ARTIFACTS, TODAY, StoryBrowserTestCase, at
 
 
 class StoriesInTheBrowserTestCase(StoryBrowserTestCase):
@@ -182,10 +182,46 @@ class StoriesInTheBrowserTestCase(StoryBrowserTestCase):
             letters.get_by_role("button", name="Mark the batch posted").click()
             self.page.get_by_text("1 letter marked posted").wait_for()
             self.check_accessibility("inbox after posting letters")
-        letter = OutreachStep.objects.get(client__external_id="story-letter", key="letter")
-        self.assertEqual(letter.status, "posted")
-        self.assertIn("I hope this finds you well", letter.body)
-        self.assertEqual(self.state("story-letter"), "reaching_out")
+            letter = OutreachStep.objects.get(client__external_id="story-letter", key="letter")
+            self.assertEqual(letter.status, "posted")
+            self.assertIn("I hope this finds you well", letter.body)
+            self.assertEqual(self.state("story-letter"), "reaching_out")
+
+            # No reply: the closing message wishes her well, and the episode
+            # ends without goodbye, door open.
+            self.day(at(TODAY + timedelta(days=24), 11))
+            self.sign_in()
+            self.inbox()
+            self.approve_in_inbox(dana)
+            self.day(at(TODAY + timedelta(days=25), 11))  # a letter again: printed and posted
+            self.sign_in()
+            self.inbox()
+            self.page.get_by_role("region", name="Letters to print and post").get_by_role(
+                "button", name="Mark the batch posted").click()
+            self.page.get_by_text("1 letter marked posted").wait_for()
+        self.assertEqual(self.state("story-letter"), "ended_no_goodbye")
+
+        # Two years later she books again: the director imports the practice's
+        # export, and a new episode starts, linked to the old one.
+        self.day(at(date(2028, 3, 1), 10), tick=False)
+        csv_file = ARTIFACTS / "story1-return.csv"
+        csv_file.write_text("appointment_id,client_id,clinician,start,status,booked_at\n"
+                            "ret-1,story-letter,alice@example.org,2028-03-06T10:00:00+00:00,scheduled,"
+                            "2028-02-28T09:00:00+00:00\n")
+        self.sign_in("dora")
+        self.page.get_by_role("link", name="Import").click()
+        self.page.get_by_label("Appointments (CSV)").set_input_files(str(csv_file))
+        self.page.get_by_role("group", name="CSV export").get_by_role("button", name="Upload and preview").click()
+        self.page.wait_for_url("**/import/*/")
+        self.page.get_by_role("button", name="Import", exact=True).click()
+        self.page.get_by_text("Imported.").wait_for(timeout=30000)
+        self.day(at(date(2028, 3, 1), 11))
+        self.assertEqual(self.state("story-letter"), "returned")
+        self.sign_in()
+        self.page.goto(self.live_server_url + "/clients/?q=Whitfield")
+        self.page.get_by_role("link", name=dana).click()
+        self.page.get_by_text("returned after an earlier episode (Jan 2026)").wait_for()
+        self.shot("story1-4-returned")
 
     def test_the_first_session_that_went_wrong(self):
         """A late intake, a disclosure at the end, a no-show: a voicemail and
