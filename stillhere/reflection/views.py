@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from stillhere.accounts.decorators import member_required
 from stillhere.accounts.permissions import visible_episodes
-from stillhere.audit.events import (ConsultationShared, ConsultationViewed, ReflectionSaved, ReflectionViewed,
+from stillhere.audit.events import (ClientViewed, ConsultationShared, ConsultationViewed, ReflectionSaved, ReflectionViewed,
                                     record)
 from stillhere.clients.models import Episode
 
@@ -107,6 +107,8 @@ def review(request, episode_id):
         if reflection:
             record(ReflectionViewed(practice=m.practice, actor=request.user, client=episode.client,
                                     reflection=reflection))
+        else:  # the page still shows the client's last sessions
+            record(ClientViewed(practice=m.practice, actor=request.user, client=episode.client))
     facts = gather(episode)
     return render(request, "reflection/review.html", {
         "episode": episode, "client": episode.client, "form": form, "reflection": reflection, "facts": facts,
