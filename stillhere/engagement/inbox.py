@@ -15,6 +15,7 @@ built from a handful of queries over the member's visible episodes, never a
 loop of queries per client.
 """
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -246,8 +247,6 @@ class _InboxCache:
     def get(self, member, now: datetime, part: str, compute):
         if connection.in_atomic_block:
             return compute()
-        import time
-
         key = (member.pk, member.role, part)
         # One page asks for items, changes and letters with the same `now`
         # object: one fingerprint per page (identity, not equality).
@@ -255,14 +254,13 @@ class _InboxCache:
         same_page = last and last[0] == member.practice_id and last[1] is now
         fp = last[2] if same_page else self.fingerprint(member.practice_id)
         self.last = (member.practice_id, now, fp)
-        stamp = fp
         hit = self.store.get(key)
-        if hit and hit[0] == stamp and hit[1] > time.monotonic():
+        if hit and hit[0] == fp and hit[1] > time.monotonic():
             return list(hit[2])
         value = compute()
         if len(self.store) > 10000:
             self.store.clear()
-        self.store[key] = (stamp, time.monotonic() + self.TTL, value)
+        self.store[key] = (fp, time.monotonic() + self.TTL, value)
         return list(value)
 
 
