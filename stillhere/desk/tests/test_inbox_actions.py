@@ -183,3 +183,33 @@ class LogReplyTestCase(OutreachTestCase):
         for member in (self.bob, self.cora, self.charlie):
             self.login(member)
             self.assertEqual(self.client.post(f"/clients/{self.ana.code}/reply/", {"source": "call"}).status_code, 404)
+
+
+class CheckinHeldTestCase(OutreachTestCase):
+    def test_a_check_in_due_today_is_recorded_from_the_inbox(self):
+        from datetime import datetime, timedelta, timezone
+
+        from stillhere.clients.models import Appointment, SessionMarker
+
+        Appointment.objects.filter(episode=self.episode).delete()
+        for week in range(5):
+            Appointment.objects.create(practice=self.riverside, episode=self.episode,
+                                       start=datetime(2026, 2, 2, 10, tzinfo=timezone.utc) + timedelta(weeks=week),
+                                       status="attended", session_number=week + 1)
+        today = Appointment.objects.create(practice=self.riverside, episode=self.episode,
+                                           start=datetime(2026, 3, 9, 15, tzinfo=timezone.utc))
+        self.login(self.alice)
+        with time_machine.travel(datetime(2026, 3, 9, 9, tzinfo=timezone.utc), tick=False):
+            self.login(self.alice)
+            page = self.client.get("/")
+            self.assertContains(page, "Check-in held today")
+            r = self.client.post(f"/inbox/clients/{self.ana.code}/checkin/", {"slot": "c"}, **HX)
+        self.assertContains(r, "check-in recorded for today&#x27;s session")
+        self.assertTrue(SessionMarker.objects.filter(appointment=today, kind="checkin").exists())
+        self.assertTrue(AuditEvent.objects.filter(verb="checkin-held", client=self.ana).exists())
+
+    def test_without_a_session_today_it_says_so(self):
+        self.login(self.alice)
+        r = self.client.post(f"/inbox/clients/{self.ana.code}/checkin/", {"slot": "c"}, **HX)
+        self.assertContains(r, "There is no session today")
+        self.assertNotIn("HX-Retarget", r)
