@@ -79,6 +79,18 @@ class InboxActionsTestCase(OutreachTestCase):
         message.refresh_from_db()
         self.assertEqual(message.status, "awaiting_approval")
 
+    def test_a_failed_message_is_retried_from_the_inbox_once(self):
+        tick(DAY1 + td(days=3, hours=1))
+        message = self.step("message")
+        OutreachStep.objects.filter(pk=message.pk).update(status="failed")
+        self.login(self.alice)
+        self.assertContains(self.client.get("/"), ">Retry</button>")
+        r = self.client.post(f"/inbox/steps/{message.code}/retry/", {"slot": "f"}, **HX)
+        self.assertContains(r, "a new attempt is queued")
+        again = self.client.post(f"/inbox/steps/{message.code}/retry/", {"slot": "f"}, **HX)
+        self.assertContains(again, "Only a failed or uncertain step can be retried")
+        self.assertEqual(OutreachStep.objects.filter(retry_of=message, status="approved").count(), 1)
+
     def test_others_cannot_act_and_a_hidden_step_is_a_404(self):
         call = self.step("call")
         url = f"/inbox/steps/{call.code}/call/"
