@@ -32,7 +32,7 @@ class PagesTestCase(StoryBrowserTestCase):
         self.visit("/measures/checkins/", "Check-ins due")
         self.visit("/reflection/", "Reflection")
         step = OutreachStep.objects.filter(client=dana, status="awaiting_approval").first()
-        self.visit(f"/compose/{step.code}/", "Message by email to Dana Whitfield")
+        self.visit(f"/compose/{step.code}/", "Email to Dana Whitfield")
         self.shot("composer-phone", phone=True)
         self.visit(f"/outreach/steps/{step.code}/", "Message by email")
 

@@ -162,7 +162,7 @@ class StoriesInTheBrowserTestCase(StoryBrowserTestCase):
             self.sign_in()
             self.inbox()
             self.item(dana).get_by_role("link", name="Edit first").click()
-            self.page.get_by_role("heading", name="Letter by letter to Dana Whitfield").wait_for()
+            self.page.get_by_role("heading", name="Letter to Dana Whitfield").wait_for()
             body = self.page.get_by_label("Message")
             body.fill(body.input_value().replace("Dear Dana", "Dear Dana,\n\nI hope this finds you well"))
             self.page.locator("#check").get_by_text("Seen through the envelope window").wait_for()
