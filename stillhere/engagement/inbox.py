@@ -15,6 +15,7 @@ built from a handful of queries over the member's visible episodes, never a
 loop of queries per client.
 """
 
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -228,6 +229,7 @@ class _InboxCache:
     def __init__(self):
         self.store: dict = {}
         self.last = None
+        self.served = threading.local()
 
     def fingerprint(self, practice_id: int) -> tuple:
         rank = " ".join(f"WHEN '{st}' THEN {i + 1}" for i, st in enumerate(self.WANTED))
@@ -244,10 +246,22 @@ class _InboxCache:
             cur.execute(sql, [practice_id] * 7 + list(self.WANTED))
             return tuple(cur.fetchone())
 
+    def stamp(self, member, part: str):
+        """Which computation of this member's `part` this thread last served
+        (None if it was not cached): lets a page keep its rendered HTML for
+        exactly as long, and never file one page's HTML under another's data."""
+        return getattr(self.served, "stamps", {}).get((member.pk, member.role, part))
+
+    def _serve(self, key, entry):
+        if not hasattr(self.served, "stamps"):
+            self.served.stamps = {}
+        self.served.stamps[key] = entry[:2] if entry else None
+
     def get(self, member, now: datetime, part: str, compute):
-        if connection.in_atomic_block:
-            return compute()
         key = (member.pk, member.role, part)
+        if connection.in_atomic_block:
+            self._serve(key, None)
+            return compute()
         # One page asks for items, changes and letters with the same `now`
         # object: one fingerprint per page (identity, not equality).
         last = self.last
@@ -256,11 +270,13 @@ class _InboxCache:
         self.last = (member.practice_id, now, fp)
         hit = self.store.get(key)
         if hit and hit[0] == fp and hit[1] > time.monotonic():
+            self._serve(key, hit)
             return list(hit[2])
         value = compute()
         if len(self.store) > 10000:
             self.store.clear()
-        self.store[key] = (fp, time.monotonic() + self.TTL, value)
+        self.store[key] = entry = (fp, time.monotonic() + self.TTL, value)
+        self._serve(key, entry)
         return list(value)
 
 
