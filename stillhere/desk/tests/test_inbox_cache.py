@@ -52,3 +52,16 @@ class InboxCacheTestCase(TransactionTestCase):
             inbox.needs_attention(self.alice, NOW)
         self.assertEqual(build.call_count, 2)
         self.assertEqual(inbox.inbox_cache.store, {})
+
+    def test_the_page_kept_for_a_member_shows_a_change_at_once(self):
+        from stillhere.desk.templatetags import desk_tags
+
+        desk_tags._PAGES.clear()
+        self.client.force_login(self.alice.user)
+        first = self.client.get("/").content.decode()
+        self.assertIn("Ana Abbott", first)
+        self.assertNotIn("Ben Baker", first)
+        self.client.get("/")
+        self.assertEqual(len(desk_tags._PAGES), 1)
+        change_state(self.ben.episodes.get(), "missed", "no_show", detail="No-show on 12 Jan")
+        self.assertIn("Ben Baker", self.client.get("/").content.decode())
