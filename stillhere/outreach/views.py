@@ -121,7 +121,16 @@ def batch_pdf(request, batch_id):
         batch = PrintBatch.objects.get(id=batch_id, practice=m.practice)
     except PrintBatch.DoesNotExist:
         raise Http404()
-    letters = list(batch.letters.select_related("step__client", "step__practice").order_by("id"))
+    letters = batch.letters.select_related("step__client", "step__practice").order_by("id")
+    if not m.sees_whole_practice:
+        # A print batch holds the whole practice's letters; a clinician may
+        # print only those to their own clients.
+        from stillhere.accounts.permissions import visible_clients
+
+        letters = letters.filter(step__client__in=visible_clients(m))
+    letters = list(letters)
+    if not letters:
+        raise Http404()
     record(LettersPrinted(practice=m.practice, actor=request.user, batch=batch, count=len(letters)))
     pdf = render_batch(letters, timezone.now())
     resp = HttpResponse(pdf, content_type="application/pdf")

@@ -71,3 +71,14 @@ class LetterNotifyTestCase(OutreachTestCase):
         r = self.client.get(f"/outreach/letters/{PrintBatch.objects.get().id}.pdf")
         self.assertEqual(r["Content-Type"], "application/pdf")
         self.assertIn("Dear Ana", pdf_text(r.content))
+
+    def test_a_clinician_prints_only_letters_to_their_own_clients(self):
+        self.letter_day()
+        url = f"/outreach/letters/{PrintBatch.objects.get().id}.pdf"
+        self.login(self.alice)
+        self.assertIn("Dear Ana", pdf_text(self.client.get(url).content))
+        # Bob has no client in this batch: the practice's letters are not his to read.
+        self.login(self.bob)
+        self.assertEqual(self.client.get(url).status_code, 404)
+        self.login(self.charlie)
+        self.assertEqual(self.client.get(url).status_code, 404)
