@@ -12,6 +12,7 @@ second time (scores are stored again as history). With `as_of` in the past
 it reads only facts dated before then, so it is an honest backtest.
 """
 
+import io
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
@@ -69,7 +70,7 @@ def scored_frame(practice: Practice, as_of: datetime) -> tuple[pd.DataFrame, pd.
 
 def scan_practice(practice: Practice, as_of: datetime, store: bool = True,
                   progress: Progress | None = None) -> ScanOutcome:
-    progress = progress or Progress(1, stream=open("/dev/null", "w"))
+    progress = progress or Progress(1, stream=io.StringIO())  # not a terminal: draws nothing
     df, upcoming = scored_frame(practice, as_of)
     progress.total = max(len(df), 1)
     progress.advance(0, "Scanning episodes")

@@ -1,4 +1,4 @@
-import os
+import io
 from datetime import date
 
 from django.contrib.auth import get_user_model
@@ -33,9 +33,8 @@ class Command(BaseCommand):
         # The morning routine, so the inbox opens on today's work: states and
         # risks first, then outreach drafts and call tasks (nothing is sent
         # without a clinician's approval).
-        quiet = open(os.devnull, "w")
-        call_command("scan", stdout=quiet, stderr=quiet)
-        call_command("tick", stdout=quiet, stderr=quiet)
+        call_command("scan", stdout=io.StringIO(), stderr=io.StringIO())
+        call_command("tick", stdout=io.StringIO(), stderr=io.StringIO())
         host = opts["addr"]
         self.stdout.write(self.style.SUCCESS(f"\nstillhere demo ready: http://{host}/"))
         for role, username in logins:
