@@ -1,8 +1,9 @@
 """The scan: states and risks for a whole practice, as of a moment.
 
 1. Compute features, the dropout score and the derived state for every
-   episode in one in-database query (features/, risk/, rules.py).
-2. Score every upcoming appointment for no-show risk.
+   episode still open or recently ended, in one in-database query, and list
+   the upcoming appointments (query.py).
+2. Score every upcoming appointment for no-show risk from those features.
 3. Reconcile each derived state with the episode's current one (reconcile.py)
    and record every change through `change_state`, with its reason in words.
 4. Store the scores: history rows plus the latest per episode.
@@ -24,19 +25,17 @@ from django.db.models import Max
 from stillhere.accounts.models import Practice
 from stillhere.clients.models import Appointment, Episode
 from stillhere.features import compiled
-from stillhere.features.episode import episode_features
-from stillhere.features.sources import DAY, from_django
+from stillhere.features.sources import from_django
 from stillhere.lib.progress import Progress
 from stillhere.risk import default_model, noshow
 from stillhere.risk.models import CurrentRisk, NoShowRisk, RiskScore
 
+from . import query
 from .defaults import PG_WORK_MEM
 from .models import StateChange
 from .reconcile import decide
-from .rules import Rules, derive
+from .rules import Rules
 from .transitions import ENDED, change_state
-
-RECENTLY_ENDED_DAYS = 30
 
 
 @dataclass
@@ -55,17 +54,10 @@ def scored_frame(practice: Practice, as_of: datetime) -> tuple[pd.DataFrame, pd.
         src.backend.raw_sql(f"SET work_mem = '{PG_WORK_MEM}'")
     rules = Rules.for_practice(practice)
     offset = int(as_of.astimezone(practice.tz).utcoffset().total_seconds())
-
-    def episodes(t):
-        f = derive(default_model.score(episode_features(src, t)), rules)
-        return f.filter(f.ended_s.isnull() | (f.ended_s > f.as_of_s - RECENTLY_ENDED_DAYS * DAY))
-
-    def upcoming(t):
-        return noshow.noshow_scores(src, default_model.score(episode_features(src, t)), t, offset)
-
     key = (src.backend.name, practice.id, rules, default_model.MODEL_VERSION)
-    return (compiled.run(src.backend, ("episodes", *key), episodes, T),
-            compiled.run(src.backend, ("upcoming", offset, *key), upcoming, T))
+    df = compiled.run(src.backend, ("episodes", *key), lambda t: query.episodes(src, t, rules), T)
+    ahead = compiled.run(src.backend, ("upcoming", *key), lambda t: query.upcoming(src, t), T)
+    return df, query.score_upcoming(ahead, df, offset)
 
 
 def scan_practice(practice: Practice, as_of: datetime, store: bool = True,

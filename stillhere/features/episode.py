@@ -48,10 +48,23 @@ def _min_where(cond, value):
     return ibis.ifelse(cond, value, ibis.null(value.type())).min()
 
 
-def episode_features(src: Sources, as_of_s: int, w: Windows = Windows()) -> ibis.Table:
-    """One row per episode started before `as_of_s` (epoch seconds, UTC)."""
+def episode_features(src: Sources, as_of_s: int, w: Windows = Windows(),
+                     ended_within_days: int | None = None) -> ibis.Table:
+    """One row per episode started before `as_of_s` (epoch seconds, UTC).
+
+    With `ended_within_days`, only episodes still open or ended that
+    recently: the ones a scan acts on. Their facts are picked out before
+    anything is aggregated, so years of closed episodes cost one cheap
+    filter instead of a place in every aggregate.
+    """
     T = ibis.literal(int(as_of_s), "int64")
-    a = src.appointments
+    e = src.episodes.filter(src.episodes.started_s < T)
+    if ended_within_days is not None:
+        e = e.filter(e.ended_s.isnull() | (e.ended_s > T - ended_within_days * DAY))
+    a, m = src.appointments, src.measures
+    if ended_within_days is not None:
+        a = a.semi_join(e, a.episode_id == e.episode_id)
+        m = m.semi_join(e, m.episode_id == e.episode_id)
     # Unknown booking times are taken as a week ahead, a typical lead time.
     booked_s = a.booked_s.fill_null(a.start_s - 7 * DAY)
     event_s = ibis.ifelse(a.status.isin(CANCELS), a.cancelled_s.fill_null(a.start_s), a.start_s)
@@ -87,8 +100,7 @@ def episode_features(src: Sources, as_of_s: int, w: Windows = Windows()) -> ibis
         n_upcoming=_sum(still_booked),
     )
 
-    e = src.episodes.filter(src.episodes.started_s < T)
-    srs, ors = _measure_features(src, e, T, w)
+    ratings = _rating_features(m, T)
 
     br = src.breaks
     br = br.filter((br.starts_s <= T) & (br.ends_s > T))
@@ -96,7 +108,7 @@ def episode_features(src: Sources, as_of_s: int, w: Windows = Windows()) -> ibis
 
     # One flat chain of joins (each side keyed by its own name), so that
     # SQLite's parser is not asked to nest a subquery per join.
-    parts = [history, srs, ors, breaks]
+    parts = [history, ratings, breaks]
     parts = [p.rename({f"k{i}": "episode_id"}) for i, p in enumerate(parts)]
     c = src.clients.rename(kc="client_id")
     j = e
@@ -150,26 +162,50 @@ def episode_features(src: Sources, as_of_s: int, w: Windows = Windows()) -> ibis
     )
 
 
-def _measure_features(src: Sources, episodes: ibis.Table, T, w: Windows):
-    """Latest and previous alliance (SRS) and first/latest outcome (ORS) in the episode."""
-    m = src.measures.filter(src.measures.taken_s < T)
-    m = m.inner_join(episodes.select("episode_id", "client_id", "started_s"), "client_id")
-    m = m.filter(m.taken_s >= m.started_s)
-    srs = m.filter(m.instrument == "SRS")
-    srs = srs.mutate(rn=ibis.row_number().over(group_by=srs.episode_id, order_by=ibis.desc(srs.taken_s)))
-    srs = srs.filter(srs.rn <= 1)
-    srs_f = srs.group_by("episode_id").agg(
-        srs_latest=_max_where(srs.rn == 0, srs.total),
-        srs_prev=_max_where(srs.rn == 1, srs.total),
+BITS = 1024   # a total in tenths, 0 to 102.2, fits in 10 bits; SRS and ORS run 0 to 40
+
+
+def _tenths(total):
+    return (total * 10 + 0.5).floor().cast("int64")
+
+
+def _pack(taken_s, total, previous_total):
+    """A rating as one integer that orders by day, then total: the day, the
+    total and the previous total (0 for none, else tenths + 1) in turn."""
+    previous = (_tenths(previous_total) + 1).fill_null(0)
+    return ((taken_s // DAY) * BITS + _tenths(total)) * BITS + previous
+
+
+def _total(packed):
+    return ((packed // BITS) % BITS).cast("float64") / 10.0
+
+
+def _previous(packed):
+    previous = packed % BITS
+    return ibis.ifelse(previous > 0, (previous - 1).cast("float64") / 10.0, ibis.null("float64"))
+
+
+def _rating_features(m: ibis.Table, T):
+    """Latest and previous alliance (SRS), first and latest outcome (ORS) in the episode.
+
+    Each rating is packed with its day into one integer, so "the latest
+    rating" is the largest packed value: a plain aggregate that every engine
+    runs in one pass and the same way, where a window would sort tens of
+    millions of ratings (and Ibis's argmax is wrong on SQLite beside other
+    aggregates). The rating before the latest rides along in the packed value
+    (sources.py gives each rating its predecessor). Of two ratings on one day,
+    the higher counts as the later.
+    """
+    m = m.filter((m.taken_s < T) & m.instrument.isin(("SRS", "ORS")))
+    m = m.mutate(packed=_pack(m.taken_s, m.total, m.previous_total), srs=m.instrument == "SRS")
+    r = m.group_by("episode_id").agg(
+        srs_p=_max_where(m.srs, m.packed),
+        ors_first_p=_min_where(~m.srs, m.packed),
+        ors_last_p=_max_where(~m.srs, m.packed),
+        n_ors=_sum(~m.srs),
     )
-    ors = m.filter(m.instrument == "ORS")
-    ors = ors.mutate(
-        rn_last=ibis.row_number().over(group_by=ors.episode_id, order_by=ibis.desc(ors.taken_s)),
-        rn_first=ibis.row_number().over(group_by=ors.episode_id, order_by=ors.taken_s),
+    return r.select(
+        "episode_id", "n_ors",
+        srs_latest=_total(r.srs_p), srs_prev=_previous(r.srs_p),
+        ors_first=_total(r.ors_first_p), ors_latest=_total(r.ors_last_p),
     )
-    ors_f = ors.group_by("episode_id").agg(
-        ors_first=_max_where(ors.rn_first == 0, ors.total),
-        ors_latest=_max_where(ors.rn_last == 0, ors.total),
-        n_ors=ors.count(),
-    )
-    return srs_f, ors_f

@@ -9,7 +9,9 @@ columns; this module is the only place that knows where they come from:
   previous_id, state
 - clients: client_id, safety_s (epoch seconds the concern was noted, or null
   when there is none), avoidant, conflict_avoidant, people_pleasing (0/1)
-- measures: client_id, instrument, taken_s, total
+- measures: client_id, episode_id, instrument, taken_s, total, previous_total
+  (each rating belongs to the episode it was taken in, and carries the total
+  of the one before it on the same instrument in that episode)
 - breaks: episode_id, starts_s, ends_s
 
 Times are integer seconds since 1970 (UTC), which every engine (SQLite,
@@ -49,6 +51,16 @@ def _epoch(col):
 
 def _date_epoch(col):
     return col.cast("timestamp").epoch_seconds().cast("int64")
+
+
+def _with_previous(m: ibis.Table) -> ibis.Table:
+    """Each rating with the total of the one before it (same episode and
+    instrument), so "did the alliance fall since last time" needs no window
+    at scan time. It looks only backwards, so it leaks nothing from after an
+    as-of time. Same-day ratings are ordered by total, as features/episode.py
+    orders them."""
+    order = ibis.window(group_by=[m.episode_id, m.instrument], order_by=[m.taken_s, m.total])
+    return m.mutate(previous_total=m.total.lag().over(order))
 
 
 def _flag(text, key):
@@ -122,8 +134,8 @@ def from_django(practice_id: int | None = None) -> Sources:
         avoidant=_flag(flags, '"avoidant"'), conflict_avoidant=_flag(flags, '"conflict_avoidant"'),
         people_pleasing=_flag(flags, '"people_pleasing"'),
     )
-    measures = m.select(client_id=m.client_id, instrument=m.instrument, taken_s=_date_epoch(m.taken_on),
-                        total=m.total.cast("float64"))
+    measures = _with_previous(m.select(client_id=m.client_id, episode_id=m.episode_id, instrument=m.instrument,
+                                       taken_s=_date_epoch(m.taken_on), total=m.total.cast("float64")))
     breaks = b.select(episode_id=b.episode_id, starts_s=_date_epoch(b.starts),
                       ends_s=_date_epoch(b.ends) + DAY)
     return Sources(appts, episodes, clients, measures, breaks, con)
@@ -175,8 +187,9 @@ def from_parquet(folder: Path, con=None) -> Sources:
         avoidant=_flag(flags, ";avoidant;"), conflict_avoidant=_flag(flags, ";conflict_avoidant;"),
         people_pleasing=_flag(flags, ";people_pleasing;"),
     )
-    measures = m.select(client_id=m.client_id, instrument=m.instrument.cast("string"),
-                        taken_s=_date_epoch(m.date), total=m.total.cast("float64"))
+    measures = _with_previous(m.select(client_id=m.client_id, episode_id=m.episode_id,
+                                       instrument=m.instrument.cast("string"), taken_s=_date_epoch(m.date),
+                                       total=m.total.cast("float64")))
     breaks = ibis.memtable({"episode_id": [], "starts_s": [], "ends_s": []},
                            schema={"episode_id": "int64", "starts_s": "int64", "ends_s": "int64"})
     return Sources(appts, episodes, clients, measures, con.create_table("breaks", breaks, temp=True), con)

@@ -33,15 +33,23 @@ W = {
 }
 
 
-def noshow_scores(src, features: ibis.Table, as_of_s: int, utc_offset_s: int = 0) -> ibis.Table:
-    """One row per appointment booked before `as_of_s` and starting at or after it."""
+def upcoming_appointments(src, as_of_s: int) -> ibis.Table:
+    """Every appointment booked before `as_of_s`, starting at or after it and
+    not cancelled by then: a filter, no aggregate, so it is cheap anywhere."""
     T = ibis.literal(int(as_of_s), "int64")
     a = src.appointments
     booked_s = a.booked_s.fill_null(a.start_s - 7 * DAY)
     cancelled = a.status.isin(("cancelled", "late_cancel", "rescheduled", "clinician_cancelled")) & (
         a.cancelled_s.fill_null(a.start_s) < T)
-    up = a.filter((a.start_s >= T) & (booked_s < T) & ~cancelled).select(
-        "appointment_id", "start_s", k_ep=a.episode_id, booked_s=booked_s)
+    return a.filter((a.start_s >= T) & (booked_s < T) & ~cancelled).select(
+        "appointment_id", "episode_id", "start_s", booked_s=booked_s)
+
+
+def noshow_scores(upcoming: ibis.Table, features: ibis.Table, utc_offset_s: int = 0) -> ibis.Table:
+    """One row per upcoming appointment (upcoming_appointments) of an episode
+    in `features`: the episode's features are computed once, for the dropout
+    score, and reused here instead of aggregated a second time."""
+    up = upcoming.rename(k_ep="episode_id")
     f = features.select("episode_id", "session_number", "n_no_show", "n_late_cancel", "n_events",
                         "missed_open", "days_since_contact", "cadence_days", "alliance_low", "alliance_drop")
     j = up.inner_join(f, up.k_ep == f.episode_id).drop("k_ep")

@@ -228,7 +228,7 @@ def _shift_ids(b: SimulatedPractice, clients: int, episodes: int, slots: int) ->
     """Renumber one block's ids to follow the blocks before it."""
     for frame in (b.clients, b.episodes, b.appointments, b.measures, b.truth_episodes):
         frame["client_id"] += clients
-    for frame in (b.episodes, b.appointments, b.truth, b.truth_episodes):
+    for frame in (b.episodes, b.appointments, b.measures, b.truth, b.truth_episodes):
         frame["episode_id"] += episodes
     b.episodes["previous_episode_id"] = np.where(b.episodes["previous_episode_id"] > 0,
                                                  b.episodes["previous_episode_id"] + episodes, 0)
@@ -361,11 +361,14 @@ def _assemble(rng, p, n, n_clin, as_of, origin, horizon, tz, style, tr,
     uses_phq9 = prng.random(n) < p.phq9_share
     phq_rows = uses_phq9[m_client - 1]
     phq9 = np.clip(np.round(0.7 * (34.0 - rows["ors"][rated]) + prng.normal(0.0, 2.0, m_client.size)), 0, 27)
+    m_episode = ep[rated] + 1
     measures = pd.concat([
-        pd.DataFrame({"client_id": m_client, "date": m_date, "instrument": "SRS", "total": rows["srs"][rated]}),
-        pd.DataFrame({"client_id": m_client, "date": m_date, "instrument": "ORS", "total": rows["ors"][rated]}),
-        pd.DataFrame({"client_id": m_client[phq_rows], "date": np.asarray(m_date)[phq_rows], "instrument": "PHQ-9",
-                      "total": phq9[phq_rows]}),
+        pd.DataFrame({"client_id": m_client, "episode_id": m_episode, "date": m_date, "instrument": "SRS",
+                      "total": rows["srs"][rated]}),
+        pd.DataFrame({"client_id": m_client, "episode_id": m_episode, "date": m_date, "instrument": "ORS",
+                      "total": rows["ors"][rated]}),
+        pd.DataFrame({"client_id": m_client[phq_rows], "episode_id": m_episode[phq_rows],
+                      "date": np.asarray(m_date)[phq_rows], "instrument": "PHQ-9", "total": phq9[phq_rows]}),
     ], ignore_index=True)
 
     # --- episodes as the practice's records show them on the as-of date --

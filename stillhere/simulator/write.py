@@ -67,4 +67,6 @@ def write_csv(out: Path, clients: pd.DataFrame, appointments: pd.DataFrame, meas
     """clients.csv, appointments.csv and measures.csv in the generic import schema."""
     clients.to_csv(out / "clients.csv", index=False)
     appointments_csv_frame(appointments, clients, tz).to_csv(out / "appointments.csv", index=False)
-    measures.to_csv(out / "measures.csv", index=False)
+    # The practice's own files say which client, not which episode: the
+    # importer links each rating to the session on its date.
+    measures.drop(columns="episode_id", errors="ignore").to_csv(out / "measures.csv", index=False)

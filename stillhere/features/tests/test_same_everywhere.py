@@ -1,6 +1,6 @@
 """The feature definitions give the same answers in the operational database
-(SQLite or PostgreSQL, whichever this suite runs on) and in DuckDB over the
-simulator's Parquet files."""
+(SQLite or PostgreSQL, whichever this suite runs on), in DuckDB over the
+simulator's Parquet files, and in DuckDB over a snapshot of the database."""
 
 import tempfile
 from datetime import date, datetime, timedelta, timezone
@@ -14,6 +14,7 @@ from stillhere.accounts.models import Practice
 from stillhere.clients.models import Episode
 from stillhere.engagement.rules import derive
 from stillhere.features.episode import episode_features
+from stillhere.features.snapshot import from_snapshot, write_snapshot
 from stillhere.features.sources import from_django, from_parquet
 from stillhere.measures.bulk import load_measures
 from stillhere.clients.bulk import load_practice
@@ -57,16 +58,19 @@ class SameEverywhereTestCase(TestCase):
     def test_database_and_duckdb_agree_on_every_feature(self):
         db_ids = {pk: int(ext) for pk, ext in Episode.objects.filter(practice=self.practice)
                   .values_list("pk", "external_id")}
+        snapshot = Path(self.tmp.name) / "snapshot"
+        write_snapshot(from_django(self.practice.id), snapshot)
         checked = 0
         for days_back in (0, 40, 200):
             as_of = datetime.combine(AS_OF, datetime.min.time(), timezone.utc) - timedelta(days=days_back)
             T = int(as_of.timestamp())
             db = self.frame(from_django(self.practice.id), T, db_ids)
             duck = self.frame(from_parquet(Path(self.tmp.name)), T, lambda x: int(x))
+            snap = self.frame(from_snapshot(snapshot), T, db_ids)
             self.assertEqual(list(db.index), list(duck.index))
+            self.assertEqual(list(db.index), list(snap.index))
             self.assertGreater(len(db), 50)
-            for col in COLUMNS:
-                a, b = db[col], duck[col]
+            for col, (a, b) in [(c, (db[c], other[c])) for c in COLUMNS for other in (duck, snap)]:
                 if a.dtype.kind in "fc" or b.dtype.kind in "fc":
                     np.testing.assert_allclose(a.astype(float), b.astype(float), rtol=1e-9, equal_nan=True,
                                                err_msg=f"{col} as of {as_of:%Y-%m-%d}")
@@ -77,4 +81,4 @@ class SameEverywhereTestCase(TestCase):
                 checked += 1
             # The simulated practice exercises the rules, not only "active".
             self.assertGreater(db["derived_state"].nunique(), 2)
-        self.assertEqual(checked, 3 * len(COLUMNS))
+        self.assertEqual(checked, 3 * 2 * len(COLUMNS))

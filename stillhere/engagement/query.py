@@ -1,0 +1,55 @@
+"""The scan's queries, free of Django, so that `stillhere scan`, a warehouse
+job and bench/scan.py all run exactly the same thing on any engine.
+
+1. `episodes`: features, the dropout score and the derived state for every
+   episode the scan acts on (open, or ended in the last RECENTLY_ENDED_DAYS),
+   in one query where the facts live.
+2. `upcoming`: the appointments still booked after the as-of time, a plain
+   filter in the same place.
+3. `score_upcoming`: the no-show score of each upcoming appointment, from the
+   features the first query already computed (so the appointments are
+   aggregated once per scan, not twice), in an in-process DuckDB over the two
+   small results.
+"""
+
+import ibis
+import pandas as pd
+
+from stillhere.features.episode import episode_features
+from stillhere.features.sources import Sources
+from stillhere.risk import default_model, noshow
+
+from .rules import Rules, derive
+
+RECENTLY_ENDED_DAYS = 30
+
+# The features the no-show score reads from the episode.
+NOSHOW_INPUTS = ["episode_id", "session_number", "n_no_show", "n_late_cancel", "n_events", "missed_open",
+                 "days_since_contact", "cadence_days", "alliance_low", "alliance_drop"]
+
+
+def episodes(src: Sources, as_of_s: int, rules: Rules = Rules()) -> ibis.Table:
+    f = episode_features(src, as_of_s, ended_within_days=RECENTLY_ENDED_DAYS)
+    return derive(default_model.score(f), rules)
+
+
+def upcoming(src: Sources, as_of_s: int) -> ibis.Table:
+    return noshow.upcoming_appointments(src, as_of_s)
+
+
+def score_upcoming(upcoming_rows, episode_rows, utc_offset_s: int = 0) -> pd.DataFrame:
+    """No-show scores for `upcoming_rows` (the result of `upcoming`), joined
+    to their episode's features in `episode_rows` (the result of `episodes`).
+    Either may be a pandas DataFrame or an Arrow table."""
+    con = ibis.duckdb.connect()
+    try:
+        feats = episode_rows[NOSHOW_INPUTS] if isinstance(episode_rows, pd.DataFrame) \
+            else episode_rows.select(NOSHOW_INPUTS)
+        con.con.register("upcoming", upcoming_rows)
+        con.con.register("episode_features", feats)
+        return noshow.noshow_scores(con.table("upcoming"), con.table("episode_features"), utc_offset_s).to_pandas()
+    finally:
+        con.disconnect()
+
+
+__all__ = ["episodes", "upcoming", "score_upcoming", "RECENTLY_ENDED_DAYS", "NOSHOW_INPUTS"]
