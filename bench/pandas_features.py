@@ -14,7 +14,11 @@ DAY = 86400
 
 
 def features(a: pd.DataFrame, e: pd.DataFrame, c: pd.DataFrame, m: pd.DataFrame, T: int,
-             w: Windows = Windows(), lapse_factor: float = 2.0) -> pd.DataFrame:
+             w: Windows = Windows(), lapse_factor: float = 2.0, ended_within_days: int | None = None) -> pd.DataFrame:
+    if ended_within_days is not None:   # only the episodes a scan acts on
+        e = e[e["ended_s"].isna() | (e["ended_s"] > T - ended_within_days * DAY)]
+        a = a[a["episode_id"].isin(e["episode_id"])]
+        m = m[m["episode_id"].isin(e["episode_id"])]
     a = a.copy()
     a["booked_s"] = a["booked_s"].fillna(a["start_s"] - 7 * DAY)
     cancel = a["status"].isin(CANCELS)
@@ -46,8 +50,8 @@ def features(a: pd.DataFrame, e: pd.DataFrame, c: pd.DataFrame, m: pd.DataFrame,
     up = ahead.groupby("episode_id")["start_s"].agg(next_booking_s="min", n_upcoming="count")
 
     e = e[e["started_s"] < T]
-    mm = m[m["taken_s"] < T].merge(e[["episode_id", "client_id", "started_s"]], on="client_id")
-    mm = mm[mm["taken_s"] >= mm["started_s"]].sort_values(["episode_id", "taken_s"], kind="stable")
+    mm = m[(m["taken_s"] < T) & m["episode_id"].isin(e["episode_id"])]
+    mm = mm.sort_values(["episode_id", "taken_s", "total"], kind="stable")
     ors = mm[mm["instrument"] == "ORS"].groupby("episode_id")["total"]
     srs_last = mm[mm["instrument"] == "SRS"].groupby("episode_id").tail(2)
     srs_latest = srs_last.groupby("episode_id")["total"].last()

@@ -23,6 +23,19 @@ from .rules import Rules, derive
 
 RECENTLY_ENDED_DAYS = 30
 
+# What the scan reads of each episode: the derived state and its reason, the
+# score and each signal's part in it (for the reasons in words), and the facts
+# those words and reconcile.py quote. Naming them lets every engine skip
+# computing and shipping the rest.
+SCAN_COLUMNS = [
+    "episode_id", "client_id", "end_reason", "derived_state", "derived_reason", "derived_at_s", "safety_check",
+    "risk", *(f"c_{k}" for k in default_model.SIGNALS),
+    "session_number", "n_no_show", "n_late_cancel", "n_events", "recent_events", "recent_missed",
+    "max_late_recent", "last_attended_s", "last_missed_s", "last_missed_late", "last_cancel_s",
+    "last_booking_made_s", "days_since_contact", "cadence_days", "missed_open", "srs_latest", "srs_prev",
+    "alliance_low", "alliance_drop",
+]
+
 # The features the no-show score reads from the episode.
 NOSHOW_INPUTS = ["episode_id", "session_number", "n_no_show", "n_late_cancel", "n_events", "missed_open",
                  "days_since_contact", "cadence_days", "alliance_low", "alliance_drop"]
@@ -30,7 +43,7 @@ NOSHOW_INPUTS = ["episode_id", "session_number", "n_no_show", "n_late_cancel", "
 
 def episodes(src: Sources, as_of_s: int, rules: Rules = Rules()) -> ibis.Table:
     f = episode_features(src, as_of_s, ended_within_days=RECENTLY_ENDED_DAYS)
-    return derive(default_model.score(f), rules)
+    return derive(default_model.score(f), rules).select(SCAN_COLUMNS)
 
 
 def upcoming(src: Sources, as_of_s: int) -> ibis.Table:
@@ -47,9 +60,11 @@ def score_upcoming(upcoming_rows, episode_rows, utc_offset_s: int = 0) -> pd.Dat
             else episode_rows.select(NOSHOW_INPUTS)
         con.con.register("upcoming", upcoming_rows)
         con.con.register("episode_features", feats)
-        return noshow.noshow_scores(con.table("upcoming"), con.table("episode_features"), utc_offset_s).to_pandas()
+        scores = noshow.noshow_scores(con.table("upcoming"), con.table("episode_features"), utc_offset_s)
+        # Through Arrow: Ibis's own frame conversion is slower than the query.
+        return con.to_pyarrow(scores).to_pandas()
     finally:
         con.disconnect()
 
 
-__all__ = ["episodes", "upcoming", "score_upcoming", "RECENTLY_ENDED_DAYS", "NOSHOW_INPUTS"]
+__all__ = ["episodes", "upcoming", "score_upcoming", "RECENTLY_ENDED_DAYS", "SCAN_COLUMNS", "NOSHOW_INPUTS"]

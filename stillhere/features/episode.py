@@ -37,7 +37,9 @@ class Windows:
 
 
 def _sum(cond):
-    return cond.cast("int32").sum()
+    """How many rows meet `cond`: a filtered count, which every engine keeps
+    as a plain 64-bit counter (a SUM of flags is a 128-bit one in DuckDB)."""
+    return cond.count(where=cond)
 
 
 def _max_where(cond, value):
@@ -94,7 +96,6 @@ def episode_features(src: Sources, as_of_s: int, w: Windows = Windows(),
         max_late_recent=_max_where(came & recent, a.minutes_late),
         hard_recent=_max_where(marked, a.hard),
         rupture_recent=_max_where(marked, a.rupture),
-        last_checkin_s=_max_where(known & (a.checkin == 1), a.start_s),
         last_booking_made_s=_max_where(a.booked_s < T, a.booked_s),
         next_booking_s=_min_where(still_booked, a.start_s),
         n_upcoming=_sum(still_booked),

@@ -3,50 +3,88 @@
 The operational database is the record; a snapshot is a copy of the five
 canonical tables (sources.py) in exactly the shape the feature layer reads:
 integer times, each rating with its episode and the rating before it, rows
-in episode order. A scan over a snapshot therefore converts nothing and
-sorts nothing; DuckDB (or Spark) reads the columns it needs and aggregates.
-The conversions are paid once, when the snapshot is written, instead of on
-every scan of the same facts.
+in episode order. A scan over it therefore converts nothing and sorts
+nothing; DuckDB (or Spark) reads the columns it needs and aggregates. The
+conversions are paid once, when the snapshot is written, instead of on every
+scan of the same facts.
 
 A snapshot taken from the database keeps the database's own ids, so scores
-computed over it can be stored back against the right episodes.
+computed over it are stored back against the right episodes; `snapshot.json`
+beside the tables says whose facts they are and when they were taken, so a
+scan can refuse a snapshot that cannot answer its question.
 """
 
+import json
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import ibis
 
 from .sources import CANONICAL, Sources
 
+FORMAT = 1
+
+# Each episode's rows together; ratings by instrument first, so a scan that
+# reads only SRS and ORS skips the row groups of other questionnaires.
 SORT = {"appointments": ("episode_id", "start_s"), "episodes": ("episode_id",), "clients": ("client_id",),
-        "measures": ("episode_id", "taken_s"), "breaks": ("episode_id",)}
+        "measures": ("instrument", "episode_id", "taken_s"), "breaks": ("episode_id",)}
 
 
-def write_snapshot(src: Sources, folder: Path) -> dict[str, int]:
-    """Write the canonical tables of `src` to `folder`; returns row counts."""
+class SnapshotError(ValueError):
+    """A folder that is not a snapshot, or one that cannot serve this scan."""
+
+
+def write_snapshot(src: Sources, folder: Path, meta: dict | None = None,
+                   on_table: Callable[[str], None] | None = None) -> dict[str, int]:
+    """Write the canonical tables of `src` to `folder`; returns row counts.
+
+    Each table is written beside its final name and moved into place, and
+    `snapshot.json` last, so a reader never sees half a snapshot as whole.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / "snapshot.json").unlink(missing_ok=True)
     counts = {}
     for name in CANONICAL:
-        table = getattr(src, name)
-        table = table.order_by(list(SORT[name]))
+        if on_table:
+            on_table(name)
+        table = getattr(src, name).order_by(list(SORT[name]))
         path = folder / f"{name}.parquet"
         tmp = path.with_suffix(".parquet.part")
         src.backend.to_parquet(table, tmp)
-        tmp.replace(path)   # a reader never sees half a table
+        tmp.replace(path)
         counts[name] = ibis.duckdb.connect().read_parquet(path).count().execute()
+    info = {"format": FORMAT, "written_at": datetime.now().astimezone().isoformat(), "rows": counts,
+            **(meta or {})}
+    (folder / "snapshot.json").write_text(json.dumps(info, indent=2) + "\n")
     return counts
+
+
+def read_meta(folder: Path) -> dict:
+    path = Path(folder) / "snapshot.json"
+    try:
+        meta = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise SnapshotError(f"{folder} is not a snapshot (it has no snapshot.json); "
+                            "write one with `stillhere snapshot`.") from None
+    except json.JSONDecodeError as e:
+        raise SnapshotError(f"{path} is not valid JSON (line {e.lineno}): {e.msg}") from None
+    if meta.get("format") != FORMAT:
+        raise SnapshotError(f"{path} is snapshot format {meta.get('format')!r}; this version reads format {FORMAT}. "
+                            "Write it again with `stillhere snapshot`.")
+    return meta
 
 
 def from_snapshot(folder: Path, con=None) -> Sources:
     """The canonical tables of a snapshot, in DuckDB, read as they are."""
     folder = Path(folder)
-    con = con or ibis.duckdb.connect()
     missing = [name for name in CANONICAL if not (folder / f"{name}.parquet").exists()]
     if missing:
-        raise FileNotFoundError(f"{folder} is not a snapshot: it has no {missing[0]}.parquet")
+        raise SnapshotError(f"{folder} is not a snapshot: it has no {missing[0]}.parquet")
+    con = con or ibis.duckdb.connect()
     return Sources(*(con.read_parquet(folder / f"{name}.parquet", table_name=f"snapshot_{name}")
                      for name in CANONICAL), backend=con)
 
 
-__all__ = ["write_snapshot", "from_snapshot"]
+__all__ = ["write_snapshot", "from_snapshot", "read_meta", "SnapshotError"]

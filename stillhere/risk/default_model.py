@@ -78,7 +78,10 @@ def contributions(f: ibis.Table) -> dict:
     zero = ibis.literal(0.0)
 
     def on(cond, weight):
-        return ibis.ifelse(cond, weight, zero)
+        # A flag times its weight, not CASE WHEN ... THEN 1.2: DuckDB and
+        # PostgreSQL read a bare 1.2 as an exact decimal, and every sum and
+        # result column downstream would follow.
+        return cond.fill_null(False).cast("int32").cast("float64") * weight
 
     return {
         "first_session": on(n <= 1, W["first_session"]),

@@ -59,16 +59,20 @@ def noshow_scores(upcoming: ibis.Table, features: ibis.Table, utc_offset_s: int 
     local = j.start_s + utc_offset_s
     weekday = ((local / DAY).floor().cast("int64") + 3) % 7        # 1970-01-01 was a Thursday
     hour = ((local % DAY) / 3600).floor().cast("int64")
-    zero = ibis.literal(0.0)
+    def on(cond, weight):
+        # A flag times its weight: a bare 0.8 in a CASE is an exact decimal
+        # to DuckDB and PostgreSQL, and the score would follow.
+        return cond.fill_null(False).cast("int32").cast("float64") * weight
+
     parts = {
         "lead_weeks": lead_weeks * W["lead_weeks"],
         "own_rate": (own - NORM_RATE) * W["own_rate"],
-        "missed_last": ibis.ifelse(j.missed_open, W["missed_last"], zero),
-        "first_appointment": ibis.ifelse(j.session_number == 0, W["first_appointment"], zero),
-        "long_gap": ibis.ifelse(j.days_since_contact > 1.5 * j.cadence_days, W["long_gap"], zero),
-        "alliance": ibis.ifelse(j.alliance_low | j.alliance_drop, W["alliance"], zero),
-        "monday": ibis.ifelse(weekday == 0, W["monday"], zero),
-        "edge_hours": ibis.ifelse((hour < 9) | (hour >= 18), W["edge_hours"], zero),
+        "missed_last": on(j.missed_open, W["missed_last"]),
+        "first_appointment": on(j.session_number == 0, W["first_appointment"]),
+        "long_gap": on(j.days_since_contact > 1.5 * j.cadence_days, W["long_gap"]),
+        "alliance": on(j.alliance_low | j.alliance_drop, W["alliance"]),
+        "monday": on(weekday == 0, W["monday"]),
+        "edge_hours": on((hour < 9) | (hour >= 18), W["edge_hours"]),
     }
     j = j.mutate(**{f"n_{k}": v for k, v in parts.items()}, lead_days=(j.start_s - j.booked_s) / DAY,
                  own_rate=own, n_logit=BASE + sum(parts.values()))

@@ -97,5 +97,7 @@ def test_sessions_the_alerts_flag_carry_more_dropout_hazard(rated):
 
 def test_the_measures_frame_keeps_the_generic_import_columns(rated):
     sim, _ = rated
-    assert list(sim.measures.columns) == ["client_id", "date", "instrument", "total"]
+    # The generic import's columns, plus the episode each rating was taken in
+    # (the simulator knows it; write_csv leaves it out of measures.csv).
+    assert list(sim.measures.columns) == ["client_id", "episode_id", "date", "instrument", "total"]
     assert pd.api.types.is_float_dtype(sim.measures.total)

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 from datetime import date, datetime, time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -6,6 +7,7 @@ from django.utils import timezone
 
 from stillhere.accounts.models import Practice
 from stillhere.engagement.scan import scan_practice
+from stillhere.features.snapshot import SnapshotError
 from stillhere.lib.progress import Progress
 
 
@@ -30,9 +32,13 @@ class Command(BaseCommand):
         parser.add_argument("--practice", help="practice slug (default: every practice)")
         parser.add_argument("--json", action="store_true", help="print one JSON object per episode")
         parser.add_argument("--dry-run", action="store_true", help="compute and print, change nothing")
+        parser.add_argument("--snapshot", type=Path, help="compute in DuckDB over this snapshot of the practice "
+                            "(stillhere snapshot) instead of in the database; results are stored as usual")
 
     def handle(self, *args, **opts):
         practices = Practice.objects.order_by("id")
+        if opts["snapshot"] and not opts["practice"]:
+            raise CommandError("A snapshot holds one practice: say which with --practice SLUG.")
         if opts["practice"]:
             practices = practices.filter(slug=opts["practice"])
             if not practices:
@@ -40,7 +46,11 @@ class Command(BaseCommand):
         for practice in practices:
             as_of = parse_as_of(opts["as_of"], practice.tz) if opts["as_of"] else timezone.now()
             progress = Progress(1, label=f"Scanning {practice.slug}", stream=self.stderr._out)
-            outcome = scan_practice(practice, as_of, store=not opts["dry_run"], progress=progress)
+            try:
+                outcome = scan_practice(practice, as_of, store=not opts["dry_run"], progress=progress,
+                                        snapshot=opts["snapshot"])
+            except SnapshotError as e:
+                raise CommandError(str(e)) from None
             if opts["json"]:
                 for obj in outcome.episodes:
                     self.stdout.write(json.dumps(obj))
