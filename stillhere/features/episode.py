@@ -65,7 +65,8 @@ def episode_features(src: Sources, as_of_s: int, w: Windows = Windows(),
         e = e.filter(e.ended_s.isnull() | (e.ended_s > T - ended_within_days * DAY))
     a, m = src.appointments, src.measures
     if ended_within_days is not None:
-        a = a.semi_join(e, a.episode_id == e.episode_id)
+        cutoff = T - ended_within_days * DAY
+        a = a.filter(a.episode_ended_s.isnull() | (a.episode_ended_s > cutoff))
         m = m.semi_join(e, m.episode_id == e.episode_id)
     # Unknown booking times are taken as a week ahead, a typical lead time.
     booked_s = a.booked_s.fill_null(a.start_s - 7 * DAY)

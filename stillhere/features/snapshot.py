@@ -25,9 +25,10 @@ from .sources import CANONICAL, Sources
 
 FORMAT = 1
 
-# Each episode's rows together; ratings by instrument first, so a scan that
-# reads only SRS and ORS skips the row groups of other questionnaires.
-SORT = {"appointments": ("episode_id", "start_s"), "episodes": ("episode_id",), "clients": ("client_id",),
+# Each episode's rows together. Appointments of episodes that ended long ago
+# first, in end order, so a scan of open episodes skips their row groups
+# unread; ratings by instrument, so one that reads SRS and ORS skips the rest.
+SORT = {"appointments": ("episode_ended_s", "episode_id", "start_s"), "episodes": ("episode_id",), "clients": ("client_id",),
         "measures": ("instrument", "episode_id", "taken_s"), "breaks": ("episode_id",)}
 
 

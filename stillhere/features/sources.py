@@ -4,7 +4,10 @@ The features are defined once (episode.py) over five tables with these
 columns; this module is the only place that knows where they come from:
 
 - appointments: appointment_id, episode_id, start_s, booked_s, cancelled_s,
-  status, minutes_late, hard (0/1), rupture (0/1), checkin (0/1)
+  status, minutes_late, hard (0/1), rupture (0/1), checkin (0/1),
+  episode_ended_s (the episode's end, null while open: lets a scan pass over
+  long-closed episodes' appointments without joining, and a snapshot sorted
+  by it lets DuckDB skip them unread)
 - episodes: episode_id, client_id, clinician_id, started_s, ended_s, end_reason,
   previous_id, state
 - clients: client_id, safety_s (epoch seconds the concern was noted, or null
@@ -61,6 +64,11 @@ def _with_previous(m: ibis.Table) -> ibis.Table:
     orders them."""
     order = ibis.window(group_by=[m.episode_id, m.instrument], order_by=[m.taken_s, m.total])
     return m.mutate(previous_total=m.total.lag().over(order))
+
+
+def _with_episode_end(appts: ibis.Table, episodes: ibis.Table) -> ibis.Table:
+    ends = episodes.select(k_end=episodes.episode_id, episode_ended_s=episodes.ended_s)
+    return appts.left_join(ends, appts.episode_id == ends.k_end).drop("k_end")
 
 
 def _flag(text, key):
@@ -138,7 +146,7 @@ def from_django(practice_id: int | None = None) -> Sources:
                                        taken_s=_date_epoch(m.taken_on), total=m.total.cast("float64")))
     breaks = b.select(episode_id=b.episode_id, starts_s=_date_epoch(b.starts),
                       ends_s=_date_epoch(b.ends) + DAY)
-    return Sources(appts, episodes, clients, measures, breaks, con)
+    return Sources(_with_episode_end(appts, episodes), episodes, clients, measures, breaks, con)
 
 
 @ibis.udf.scalar.builtin(name="epoch_us")
@@ -192,7 +200,8 @@ def from_parquet(folder: Path, con=None) -> Sources:
                                        total=m.total.cast("float64")))
     breaks = ibis.memtable({"episode_id": [], "starts_s": [], "ends_s": []},
                            schema={"episode_id": "int64", "starts_s": "int64", "ends_s": "int64"})
-    return Sources(appts, episodes, clients, measures, con.create_table("breaks", breaks, temp=True), con)
+    return Sources(_with_episode_end(appts, episodes), episodes, clients, measures,
+                   con.create_table("breaks", breaks, temp=True), con)
 
 
 
