@@ -67,7 +67,7 @@ def episode_features(src: Sources, as_of_s: int, w: Windows = Windows(),
     if ended_within_days is not None:
         cutoff = T - ended_within_days * DAY
         a = a.filter(a.episode_ended_s.isnull() | (a.episode_ended_s > cutoff))
-        m = m.semi_join(e, m.episode_id == e.episode_id)
+        m = m.filter(m.episode_ended_s.isnull() | (m.episode_ended_s > cutoff))
     # Unknown booking times are taken as a week ahead, a typical lead time.
     booked_s = a.booked_s.fill_null(a.start_s - 7 * DAY)
     event_s = ibis.ifelse(a.status.isin(CANCELS), a.cancelled_s.fill_null(a.start_s), a.start_s)

@@ -25,11 +25,11 @@ from .sources import CANONICAL, Sources
 
 FORMAT = 1
 
-# Each episode's rows together. Appointments of episodes that ended long ago
-# first, in end order, so a scan of open episodes skips their row groups
-# unread; ratings by instrument, so one that reads SRS and ORS skips the rest.
+# Each episode's rows together. Facts of episodes that ended long ago first,
+# in end order, so a scan of open episodes skips their row groups unread;
+# ratings by instrument before that, so one that reads SRS and ORS skips the rest.
 SORT = {"appointments": ("episode_ended_s", "episode_id", "start_s"), "episodes": ("episode_id",), "clients": ("client_id",),
-        "measures": ("instrument", "episode_id", "taken_s"), "breaks": ("episode_id",)}
+        "measures": ("instrument", "episode_ended_s", "episode_id", "taken_s"), "breaks": ("episode_id",)}
 
 
 class SnapshotError(ValueError):

@@ -12,9 +12,10 @@ columns; this module is the only place that knows where they come from:
   previous_id, state
 - clients: client_id, safety_s (epoch seconds the concern was noted, or null
   when there is none), avoidant, conflict_avoidant, people_pleasing (0/1)
-- measures: client_id, episode_id, instrument, taken_s, total, previous_total
-  (each rating belongs to the episode it was taken in, and carries the total
-  of the one before it on the same instrument in that episode)
+- measures: client_id, episode_id, instrument, taken_s, total, previous_total,
+  episode_ended_s (each rating belongs to the episode it was taken in, and
+  carries the total of the one before it on the same instrument in that
+  episode, and the episode's end as appointments do)
 - breaks: episode_id, starts_s, ends_s
 
 Times are integer seconds since 1970 (UTC), which every engine (SQLite,
@@ -66,9 +67,9 @@ def _with_previous(m: ibis.Table) -> ibis.Table:
     return m.mutate(previous_total=m.total.lag().over(order))
 
 
-def _with_episode_end(appts: ibis.Table, episodes: ibis.Table) -> ibis.Table:
+def _with_episode_end(facts: ibis.Table, episodes: ibis.Table) -> ibis.Table:
     ends = episodes.select(k_end=episodes.episode_id, episode_ended_s=episodes.ended_s)
-    return appts.left_join(ends, appts.episode_id == ends.k_end).drop("k_end")
+    return facts.left_join(ends, facts.episode_id == ends.k_end).drop("k_end")
 
 
 def _flag(text, key):
@@ -146,7 +147,8 @@ def from_django(practice_id: int | None = None) -> Sources:
                                        taken_s=_date_epoch(m.taken_on), total=m.total.cast("float64")))
     breaks = b.select(episode_id=b.episode_id, starts_s=_date_epoch(b.starts),
                       ends_s=_date_epoch(b.ends) + DAY)
-    return Sources(_with_episode_end(appts, episodes), episodes, clients, measures, breaks, con)
+    return Sources(_with_episode_end(appts, episodes), episodes, clients, _with_episode_end(measures, episodes),
+                   breaks, con)
 
 
 @ibis.udf.scalar.builtin(name="epoch_us")
@@ -200,7 +202,7 @@ def from_parquet(folder: Path, con=None) -> Sources:
                                        total=m.total.cast("float64")))
     breaks = ibis.memtable({"episode_id": [], "starts_s": [], "ends_s": []},
                            schema={"episode_id": "int64", "starts_s": "int64", "ends_s": "int64"})
-    return Sources(_with_episode_end(appts, episodes), episodes, clients, measures,
+    return Sources(_with_episode_end(appts, episodes), episodes, clients, _with_episode_end(measures, episodes),
                    con.create_table("breaks", breaks, temp=True), con)
 
 
