@@ -203,10 +203,26 @@ class ImportRejected(Event):
         return {"kind": self.kind, **self.totals}
 
 
+@dataclass(kw_only=True)
+class SnapshotWritten(Event):
+    """A practice's facts were copied to a Parquet snapshot (`stillhere snapshot`);
+    where to, and row counts only.
+
+    name: snapshot-written
+    """
+
+    name: ClassVar[str] = "snapshot-written"
+    folder: str = ""
+    rows: dict = field(default_factory=dict)
+
+    def data(self):
+        return {"folder": self.folder, **self.rows}
+
+
 EVENTS: tuple[type[Event], ...] = (ClientViewed, ClientListViewed, PracticeLoaded, MeasureRecorded, MeasuresViewed,
                                      CheckinIntervalSet, CheckinHeld, CheckinsDueViewed, MeasuresLoaded,
                                      MeasuresSettingsChanged)
-EVENTS += (ImportCompleted, ImportRejected)
+EVENTS += (ImportCompleted, ImportRejected, SnapshotWritten)
 
 
 # --- Outreach (stillhere/outreach, stillhere/channels) ---

@@ -44,7 +44,9 @@ def write_snapshot(src: Sources, folder: Path, meta: dict | None = None,
     `snapshot.json` last, so a reader never sees half a snapshot as whole.
     """
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    # Clinical facts: for the owner's eyes only (a folder that already
+    # exists keeps its own permissions; the files are 0600 either way).
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     (folder / "snapshot.json").unlink(missing_ok=True)
     counts = {}
     for name in CANONICAL:
@@ -54,11 +56,13 @@ def write_snapshot(src: Sources, folder: Path, meta: dict | None = None,
         path = folder / f"{name}.parquet"
         tmp = path.with_suffix(".parquet.part")
         src.backend.to_parquet(table, tmp)
+        tmp.chmod(0o600)
         tmp.replace(path)
         counts[name] = ibis.duckdb.connect().read_parquet(path).count().execute()
     info = {"format": FORMAT, "written_at": datetime.now().astimezone().isoformat(), "rows": counts,
             **(meta or {})}
     (folder / "snapshot.json").write_text(json.dumps(info, indent=2) + "\n")
+    (folder / "snapshot.json").chmod(0o600)
     return counts
 
 

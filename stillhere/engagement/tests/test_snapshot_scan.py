@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 from django.test import TestCase
 
 from stillhere.accounts.models import Practice
+from stillhere.audit.models import AuditEvent
 from stillhere.clients.bulk import load_practice
 from stillhere.measures.bulk import load_measures
 from stillhere.risk.models import CurrentRisk
@@ -42,6 +43,13 @@ class SnapshotScanTestCase(TestCase):
         out = io.StringIO()
         call_command("snapshot", "--practice", "sim", "--out", str(self.folder), stdout=out, stderr=io.StringIO())
         self.assertIn("snapshot written", out.getvalue())
+
+    def test_the_snapshot_is_private_and_audited(self):
+        for path in [self.folder, *self.folder.iterdir()]:
+            self.assertEqual(path.stat().st_mode & 0o077, 0, f"{path.name} is readable by others")
+        event = AuditEvent.objects.get(verb="snapshot-written", practice=self.practice)
+        self.assertGreater(event.data["appointments"], 1000)
+        self.assertEqual(event.data["folder"], str(self.folder.resolve()))
 
     def test_the_snapshot_scan_says_what_the_database_scan_says(self):
         for as_of in ("2026-06-01", "2026-03-15"):

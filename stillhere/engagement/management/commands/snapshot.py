@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from stillhere.accounts.models import Practice
+from stillhere.audit.events import SnapshotWritten, record
 from stillhere.features.snapshot import write_snapshot
 from stillhere.features.sources import CANONICAL, from_django
 from stillhere.lib.progress import Progress
@@ -33,6 +34,7 @@ class Command(BaseCommand):
                 meta={"practice": practice.slug, "practice_id": practice.id},
                 on_table=lambda name: progress.advance(0, f"Snapshot: {name}") or progress.advance())
         progress.close()
+        record(SnapshotWritten(practice=practice, folder=str(Path(opts["out"]).resolve()), rows=counts))
         self.stdout.write(f"{practice.slug}: snapshot written to {opts['out']} ("
                           + ", ".join(f"{n:,} {name}" for name, n in counts.items()) + ")")
 
