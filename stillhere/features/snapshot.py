@@ -39,6 +39,7 @@ class SnapshotError(ValueError):
 def write_snapshot(src: Sources, folder: Path, meta: dict | None = None,
                    on_table: Callable[[str], None] | None = None) -> dict[str, int]:
     """Write the canonical tables of `src` to `folder`; returns row counts.
+    `on_table(name)` is called as each table is done (for a progress bar).
 
     Each table is written beside its final name and moved into place, and
     `snapshot.json` last, so a reader never sees half a snapshot as whole.
@@ -50,8 +51,6 @@ def write_snapshot(src: Sources, folder: Path, meta: dict | None = None,
     (folder / "snapshot.json").unlink(missing_ok=True)
     counts = {}
     for name in CANONICAL:
-        if on_table:
-            on_table(name)
         table = getattr(src, name).order_by(list(SORT[name]))
         path = folder / f"{name}.parquet"
         tmp = path.with_suffix(".parquet.part")
@@ -59,6 +58,8 @@ def write_snapshot(src: Sources, folder: Path, meta: dict | None = None,
         tmp.chmod(0o600)
         tmp.replace(path)
         counts[name] = ibis.duckdb.connect().read_parquet(path).count().execute()
+        if on_table:
+            on_table(name)
     info = {"format": FORMAT, "written_at": datetime.now().astimezone().isoformat(), "rows": counts,
             **(meta or {})}
     (folder / "snapshot.json").write_text(json.dumps(info, indent=2) + "\n")

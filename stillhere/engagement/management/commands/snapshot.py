@@ -32,7 +32,7 @@ class Command(BaseCommand):
             counts = write_snapshot(
                 from_django(practice.id), opts["out"],
                 meta={"practice": practice.slug, "practice_id": practice.id},
-                on_table=lambda name: progress.advance(0, f"Snapshot: {name}") or progress.advance())
+                on_table=lambda name: progress.advance(1, f"Snapshot: {name} written"))
         progress.close()
         record(SnapshotWritten(practice=practice, folder=str(Path(opts["out"]).resolve()), rows=counts))
         self.stdout.write(f"{practice.slug}: snapshot written to {opts['out']} ("
