@@ -52,8 +52,10 @@ def derive(f: ibis.Table, rules: Rules = Rules()) -> ibis.Table:
     holds_days = ibis.greatest(lapse_days, MISSED_HOLDS_DAYS)
     missed = f.missed_open & (f.days_since_missed <= holds_days)
     # An unanswered missed session becomes a lapse only once "missed" has run its course.
-    lapse_at = ibis.greatest(last_contact_s + (lapse_days * DAY).cast("int64"),
-                             ibis.ifelse(f.missed_open, f.last_missed_s + (holds_days * DAY).cast("int64"), 0))
+    # floor() first: SQLite's CAST truncates a fraction where DuckDB and
+    # PostgreSQL round it, and the moment a lapse began must not depend on that.
+    lapse_at = ibis.greatest(last_contact_s + (lapse_days * DAY).floor().cast("int64"),
+                             ibis.ifelse(f.missed_open, f.last_missed_s + (holds_days * DAY).floor().cast("int64"), 0))
     lapsed = ~f.has_next & ~f.in_break & (f.days_since_contact > lapse_days)
     watch_cancel = f.cancel_no_rebook & ~f.in_break
     watch_risk = f.risk >= WATCH_RISK

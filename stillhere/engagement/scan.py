@@ -15,9 +15,9 @@ it reads only facts dated before then, so it is an honest backtest.
 
 import io
 from dataclasses import dataclass, field
-from pathlib import Path
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
+from pathlib import Path
 
 import pandas as pd
 from django.db import transaction
@@ -77,11 +77,16 @@ def _arrow_frame(backend, key, build, as_of_s) -> pd.DataFrame:
     return compiled.arrow(backend, key, build, as_of_s).to_pandas()
 
 
+def snapshot_written_at(folder: Path) -> datetime:
+    """When the snapshot's facts were read: the latest moment it can be scanned as of."""
+    return datetime.fromisoformat(read_meta(folder)["written_at"])
+
+
 def _check_snapshot(folder: Path, practice: Practice, as_of: datetime) -> None:
     meta = read_meta(folder)
     if meta.get("practice_id") != practice.id:
         raise SnapshotError(f"{folder} holds the facts of practice {meta.get('practice')!r}, not {practice.slug!r}.")
-    written = datetime.fromisoformat(meta["written_at"])
+    written = snapshot_written_at(folder)
     if as_of > written:
         raise SnapshotError(
             f"The snapshot in {folder} was written at {written:%Y-%m-%d %H:%M %Z}; a scan as of a later moment "

@@ -2,8 +2,9 @@
 
 The same expression runs in SQLite, PostgreSQL, DuckDB (and PySpark), so a
 solo therapist's laptop and a national programme get the same answers. It
-uses plain aggregates and joins over appointments, so no engine has to sort
-tens of millions of rows; windows are used only on the much smaller measures.
+uses only filters, plain aggregates and joins, so no engine has to sort tens
+of millions of rows (the one window, a rating's predecessor, lives in the
+sources and is paid once per snapshot).
 
 Honest backtests: nothing dated at or after `as_of` is read. An appointment
 counts as an event once it has happened (or, for a cancellation, once it was

@@ -60,6 +60,11 @@ class SnapshotScanTestCase(TestCase):
             self.assertTrue(any(e["upcoming"] for e in in_db), "some episodes have upcoming appointments")
             self.assertGreater(len({e["state"] for e in in_db}), 2)
 
+    def test_without_as_of_a_snapshot_is_scanned_as_of_when_it_was_written(self):
+        meta = json.loads((self.folder / "snapshot.json").read_text())
+        self.assertEqual(scan_json("--practice", "sim", "--dry-run", "--snapshot", str(self.folder)),
+                         scan_json("--practice", "sim", "--dry-run", "--as-of", meta["written_at"]))
+
     def test_a_snapshot_scan_stores_its_scores_like_any_scan(self):
         scan_json("--practice", "sim", "--as-of", "2026-06-01", "--snapshot", str(self.folder))
         self.assertGreater(CurrentRisk.objects.filter(practice=self.practice).count(), 50)

@@ -1,12 +1,12 @@
 import json
-from pathlib import Path
 from datetime import date, datetime, time
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from stillhere.accounts.models import Practice
-from stillhere.engagement.scan import scan_practice
+from stillhere.engagement.scan import scan_practice, snapshot_written_at
 from stillhere.features.snapshot import SnapshotError
 from stillhere.lib.progress import Progress
 
@@ -28,7 +28,8 @@ class Command(BaseCommand):
             "changes with their reasons and store the scores. With --as-of, an honest backtest.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--as-of", help="date (YYYY-MM-DD, start of that day) or ISO date-time; default now")
+        parser.add_argument("--as-of", help="date (YYYY-MM-DD, start of that day) or ISO date-time; default now "
+                            "(with --snapshot, the moment the snapshot was written)")
         parser.add_argument("--practice", help="practice slug (default: every practice)")
         parser.add_argument("--json", action="store_true", help="print one JSON object per episode")
         parser.add_argument("--dry-run", action="store_true", help="compute and print, change nothing")
@@ -44,9 +45,12 @@ class Command(BaseCommand):
             if not practices:
                 raise CommandError(f"No practice with slug {opts['practice']!r}.")
         for practice in practices:
-            as_of = parse_as_of(opts["as_of"], practice.tz) if opts["as_of"] else timezone.now()
             progress = Progress(1, label=f"Scanning {practice.slug}", stream=self.stderr._out)
             try:
+                if opts["as_of"]:
+                    as_of = parse_as_of(opts["as_of"], practice.tz)
+                else:
+                    as_of = snapshot_written_at(opts["snapshot"]) if opts["snapshot"] else timezone.now()
                 outcome = scan_practice(practice, as_of, store=not opts["dry_run"], progress=progress,
                                         snapshot=opts["snapshot"])
             except SnapshotError as e:
