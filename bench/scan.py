@@ -51,10 +51,7 @@ def run_scan(src):
     """The scan as `stillhere scan` runs it: the two queries compiled once
     (features/compiled.py), then the no-show scores from the features."""
     run = compiled.arrow if src.backend.name == "duckdb" else compiled.run
-    key = ("bench", src.backend.name)
-    episodes = run(src.backend, ("episodes", *key), lambda t: query.episodes(src, t), T)
-    upcoming = run(src.backend, ("upcoming", *key), lambda t: query.upcoming(src, t), T)
-    return episodes, query.score_upcoming(upcoming, episodes)
+    return query.scan_frames(src, T, run, ("bench", src.backend.name))
 
 
 def canonical_frames(folder: Path) -> dict:

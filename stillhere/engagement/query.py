@@ -50,6 +50,15 @@ def upcoming(src: Sources, as_of_s: int) -> ibis.Table:
     return noshow.upcoming_appointments(src, as_of_s)
 
 
+def scan_frames(src: Sources, as_of_s: int, run, key: tuple, rules: Rules = Rules(), utc_offset_s: int = 0):
+    """Run the scan: `episodes` and `upcoming` through `run` (compiled.run
+    for a frame, compiled.arrow for an Arrow table), compiled once per `key`,
+    then the no-show scores. Returns (episodes, no-show scores)."""
+    rows = run(src.backend, ("episodes", *key), lambda t: episodes(src, t, rules), as_of_s)
+    ahead = run(src.backend, ("upcoming", *key), lambda t: upcoming(src, t), as_of_s)
+    return rows, score_upcoming(ahead, rows, utc_offset_s)
+
+
 def score_upcoming(upcoming_rows, episode_rows, utc_offset_s: int = 0) -> pd.DataFrame:
     """No-show scores for `upcoming_rows` (the result of `upcoming`), joined
     to their episode's features in `episode_rows` (the result of `episodes`).
@@ -67,4 +76,4 @@ def score_upcoming(upcoming_rows, episode_rows, utc_offset_s: int = 0) -> pd.Dat
         con.disconnect()
 
 
-__all__ = ["episodes", "upcoming", "score_upcoming", "RECENTLY_ENDED_DAYS", "SCAN_COLUMNS", "NOSHOW_INPUTS"]
+__all__ = ["episodes", "upcoming", "scan_frames", "score_upcoming", "RECENTLY_ENDED_DAYS", "SCAN_COLUMNS", "NOSHOW_INPUTS"]

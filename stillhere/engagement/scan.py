@@ -65,12 +65,10 @@ def scored_frame(practice: Practice, as_of: datetime,
     rules = Rules.for_practice(practice)
     offset = int(as_of.astimezone(practice.tz).utcoffset().total_seconds())
     key = (src.backend.name, snapshot is not None, practice.id, rules, default_model.MODEL_VERSION)
-    df = run(src.backend, ("episodes", *key), lambda t: query.episodes(src, t, rules), T)
-    ahead = run(src.backend, ("upcoming", *key), lambda t: query.upcoming(src, t), T)
+    df, noshows = query.scan_frames(src, T, run, key, rules, offset)
     # In episode order, whatever order the engine finished in: the same
     # facts give the same --json, line for line.
-    df = df.sort_values("episode_id", ignore_index=True)
-    return df, query.score_upcoming(ahead, df, offset)
+    return df.sort_values("episode_id", ignore_index=True), noshows
 
 
 def _arrow_frame(backend, key, build, as_of_s) -> pd.DataFrame:
@@ -86,7 +84,7 @@ def _check_snapshot(folder: Path, practice: Practice, as_of: datetime) -> None:
     meta = read_meta(folder)
     if meta.get("practice_id") != practice.id:
         raise SnapshotError(f"{folder} holds the facts of practice {meta.get('practice')!r}, not {practice.slug!r}.")
-    written = snapshot_written_at(folder)
+    written = datetime.fromisoformat(meta["written_at"])
     if as_of > written:
         raise SnapshotError(
             f"The snapshot in {folder} was written at {written:%Y-%m-%d %H:%M %Z}; a scan as of a later moment "
