@@ -33,6 +33,7 @@ from pandas_features import features as pandas_features  # noqa: E402
 from stillhere.engagement import query  # noqa: E402
 from stillhere.engagement.defaults import PG_SESSION  # noqa: E402
 from stillhere.features import compiled  # noqa: E402
+from stillhere.features.episode import CLIENT_COLUMNS  # noqa: E402
 from stillhere.features.snapshot import from_snapshot, write_snapshot  # noqa: E402
 from stillhere.features.sources import CANONICAL, from_canonical, from_parquet  # noqa: E402
 
@@ -55,8 +56,12 @@ def run_scan(src):
 
 
 def canonical_frames(folder: Path) -> dict:
+    """The canonical tables as pandas reads them (episodes without the
+    client's flags the snapshot stores on them: pandas joins clients)."""
     src = from_snapshot(folder)
-    return {name: getattr(src, name).to_pandas() for name in CANONICAL}
+    frames = {name: getattr(src, name).to_pandas() for name in CANONICAL}
+    frames["episodes"] = frames["episodes"].drop(columns=list(CLIENT_COLUMNS))
+    return frames
 
 
 def pandas_scan(fr: dict):

@@ -2,8 +2,9 @@
 
 The operational database is the record; a snapshot is a copy of the five
 canonical tables (sources.py) in exactly the shape the feature layer reads:
-integer times, each rating with its episode and the rating before it, rows
-in episode order. A scan over it therefore converts nothing and sorts
+integer times, each rating with its episode and the rating before it, each
+episode with its client's flags (so a scan joins no clients), rows in
+episode order. A scan over it therefore converts nothing and sorts
 nothing; DuckDB (or Spark) reads the columns it needs and aggregates. The
 conversions are paid once, when the snapshot is written, instead of on every
 scan of the same facts.
@@ -22,9 +23,10 @@ from pathlib import Path
 import ibis
 import pyarrow.parquet as pq
 
+from .episode import CLIENT_COLUMNS
 from .sources import CANONICAL, Sources
 
-FORMAT = 1
+FORMAT = 2   # 2: episodes carry their client's flags
 
 # Each episode's rows together. Facts of episodes that ended long ago first,
 # in end order, so a scan of open episodes skips their row groups unread;
@@ -52,7 +54,7 @@ def write_snapshot(src: Sources, folder: Path, meta: dict | None = None,
     (folder / "snapshot.json").unlink(missing_ok=True)
     counts = {}
     for name in CANONICAL:
-        table = getattr(src, name).order_by(list(SORT[name]))
+        table = _shaped(src, name).order_by(list(SORT[name]))
         path = folder / f"{name}.parquet"
         tmp = path.with_suffix(".parquet.part")
         src.backend.to_parquet(table, tmp)
@@ -66,6 +68,14 @@ def write_snapshot(src: Sources, folder: Path, meta: dict | None = None,
     (folder / "snapshot.json").write_text(json.dumps(info, indent=2) + "\n")
     (folder / "snapshot.json").chmod(0o600)
     return counts
+
+
+def _shaped(src: Sources, name: str) -> ibis.Table:
+    t = getattr(src, name)
+    if name == "episodes":
+        c = src.clients.select("client_id", *CLIENT_COLUMNS).rename(kc="client_id")
+        t = t.left_join(c, t.client_id == c.kc).drop("kc")
+    return t
 
 
 def read_meta(folder: Path) -> dict:
