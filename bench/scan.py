@@ -32,7 +32,6 @@ from pandas_features import features as pandas_features  # noqa: E402
 
 from stillhere.engagement import query  # noqa: E402
 from stillhere.engagement.defaults import PG_SESSION  # noqa: E402
-from stillhere.features import compiled  # noqa: E402
 from stillhere.features.episode import CLIENT_COLUMNS  # noqa: E402
 from stillhere.features.snapshot import from_snapshot, write_snapshot  # noqa: E402
 from stillhere.features.sources import CANONICAL, from_canonical, from_parquet  # noqa: E402
@@ -51,8 +50,7 @@ def rss_mb() -> float:
 def run_scan(src):
     """The scan as `stillhere scan` runs it: the two queries compiled once
     (features/compiled.py), then the no-show scores from the features."""
-    run = compiled.arrow if src.backend.name == "duckdb" else compiled.run
-    return query.scan_frames(src, T, run, ("bench", src.backend.name))
+    return query.scan_frames(src, T, ("bench", src.backend.name))
 
 
 def canonical_frames(folder: Path) -> dict:

@@ -6,15 +6,16 @@ job and bench/scan.py all run exactly the same thing on any engine.
    in one query where the facts live.
 2. `upcoming`: the appointments still booked after the as-of time, a plain
    filter in the same place.
-3. `score_upcoming`: the no-show score of each upcoming appointment, from the
-   features the first query already computed (so the appointments are
-   aggregated once per scan, not twice), in an in-process DuckDB over the two
-   small results.
+3. the no-show score of each upcoming appointment, from the features the
+   first query already computed (so the appointments are aggregated once per
+   scan, not twice): in DuckDB, one query beside those features; elsewhere
+   `score_upcoming`, in an in-process DuckDB over the two small results.
 """
 
 import ibis
 import pandas as pd
 
+from stillhere.features import compiled
 from stillhere.features.episode import episode_features
 from stillhere.features.sources import Sources
 from stillhere.risk import default_model, noshow
@@ -50,13 +51,31 @@ def upcoming(src: Sources, as_of_s: int) -> ibis.Table:
     return noshow.upcoming_appointments(src, as_of_s)
 
 
-def scan_frames(src: Sources, as_of_s: int, run, key: tuple, rules: Rules = Rules(), utc_offset_s: int = 0):
-    """Run the scan: `episodes` and `upcoming` through `run` (compiled.run
-    for a frame, compiled.arrow for an Arrow table), compiled once per `key`,
-    then the no-show scores. Returns (episodes, no-show scores)."""
-    rows = run(src.backend, ("episodes", *key), lambda t: episodes(src, t, rules), as_of_s)
-    ahead = run(src.backend, ("upcoming", *key), lambda t: upcoming(src, t), as_of_s)
-    return rows, score_upcoming(ahead, rows, utc_offset_s)
+def scan_frames(src: Sources, as_of_s: int, key: tuple, rules: Rules = Rules(), utc_offset_s: int = 0):
+    """Run the scan, each query compiled once per `key` (features/compiled.py).
+    Returns (episodes, no-show scores): the episodes as an Arrow table from
+    DuckDB (a million rows would cost more as Python objects than the query
+    did), else as a frame.
+
+    In DuckDB the upcoming appointments are picked out and scored in one
+    query, beside the episode features just computed; elsewhere they are
+    fetched and scored in an in-process DuckDB (score_upcoming)."""
+    if src.backend.name != "duckdb":
+        rows = compiled.run(src.backend, ("episodes", *key), lambda t: episodes(src, t, rules), as_of_s)
+        ahead = compiled.run(src.backend, ("upcoming", *key), lambda t: upcoming(src, t), as_of_s)
+        return rows, score_upcoming(ahead, rows, utc_offset_s)
+    con = src.backend
+    rows = compiled.arrow(con, ("episodes", *key), lambda t: episodes(src, t, rules), as_of_s)
+    con.con.register(_FEATURES, rows.select(NOSHOW_INPUTS))
+    try:
+        scores = compiled.arrow(con, ("noshow", *key, utc_offset_s), lambda t: noshow.noshow_scores(
+            upcoming(src, t), con.table(_FEATURES), utc_offset_s), as_of_s)
+    finally:
+        con.con.unregister(_FEATURES)
+    return rows, scores.to_pandas()
+
+
+_FEATURES = "scan_episode_features"
 
 
 def score_upcoming(upcoming_rows, episode_rows, utc_offset_s: int = 0) -> pd.DataFrame:

@@ -25,7 +25,6 @@ from django.db.models import Max
 
 from stillhere.accounts.models import Practice
 from stillhere.clients.models import Appointment, Episode
-from stillhere.features import compiled
 from stillhere.features.snapshot import SnapshotError, from_snapshot, read_meta
 from stillhere.features.sources import from_django
 from stillhere.lib.progress import Progress
@@ -55,24 +54,20 @@ def scored_frame(practice: Practice, as_of: datetime,
     T = int(as_of.timestamp())
     if snapshot is None:
         src = from_django(practice.id)
-        run = compiled.run
         if src.backend.name == "postgres":
             src.backend.raw_sql(PG_SESSION)
     else:
         _check_snapshot(snapshot, practice, as_of)
         src = from_snapshot(snapshot)
-        run = _arrow_frame
     rules = Rules.for_practice(practice)
     offset = int(as_of.astimezone(practice.tz).utcoffset().total_seconds())
     key = (src.backend.name, snapshot is not None, practice.id, rules, default_model.MODEL_VERSION)
-    df, noshows = query.scan_frames(src, T, run, key, rules, offset)
+    df, noshows = query.scan_frames(src, T, key, rules, offset)
+    if not isinstance(df, pd.DataFrame):
+        df = df.to_pandas()
     # In episode order, whatever order the engine finished in: the same
     # facts give the same --json, line for line.
     return df.sort_values("episode_id", ignore_index=True), noshows
-
-
-def _arrow_frame(backend, key, build, as_of_s) -> pd.DataFrame:
-    return compiled.arrow(backend, key, build, as_of_s).to_pandas()
 
 
 def snapshot_written_at(folder: Path) -> datetime:

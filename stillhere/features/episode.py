@@ -47,6 +47,13 @@ def _sum(cond):
     return cond.count(where=cond)
 
 
+def event_s(a: ibis.Table):
+    """When an appointment became a fact: when it was cancelled, for a
+    cancellation (when it was due, if that was not recorded); else when it
+    was due. A snapshot stores it, so a scan does not work it out again."""
+    return ibis.ifelse(a.status.isin(CANCELS), a.cancelled_s.fill_null(a.start_s), a.start_s)
+
+
 def _max_where(cond, value):
     return ibis.ifelse(cond, value, ibis.null(value.type())).max()
 
@@ -75,8 +82,7 @@ def episode_features(src: Sources, as_of_s: int, w: Windows = Windows(),
         m = m.filter(m.episode_ended_s.isnull() | (m.episode_ended_s > cutoff))
     # Unknown booking times are taken as a week ahead, a typical lead time.
     booked_s = a.booked_s.fill_null(a.start_s - 7 * DAY)
-    event_s = ibis.ifelse(a.status.isin(CANCELS), a.cancelled_s.fill_null(a.start_s), a.start_s)
-    a = a.mutate(booked_s=booked_s, event_s=event_s)
+    a = a.mutate(booked_s=booked_s, **({} if "event_s" in a.columns else {"event_s": event_s(a)}))
 
     # One pass over the appointments: every aggregate carries its own
     # condition, so no engine has to scan or join the biggest table twice.
@@ -188,6 +194,11 @@ def _pack(taken_s, total, previous_total):
     return ((taken_s // DAY) * BITS + _tenths(total)) * BITS + previous
 
 
+def packed(m: ibis.Table):
+    """A rating packed for the features (a snapshot stores it)."""
+    return _pack(m.taken_s, m.total, m.previous_total)
+
+
 def _total(packed):
     return ((packed // BITS) % BITS).cast("float64") / 10.0
 
@@ -209,7 +220,7 @@ def _rating_features(m: ibis.Table, T):
     the higher counts as the later.
     """
     m = m.filter((m.taken_s < T) & m.instrument.isin(("SRS", "ORS")))
-    m = m.mutate(packed=_pack(m.taken_s, m.total, m.previous_total), srs=m.instrument == "SRS")
+    m = m.mutate(**({} if "packed" in m.columns else {"packed": packed(m)}), srs=m.instrument == "SRS")
     r = m.group_by("episode_id").agg(
         srs_p=_max_where(m.srs, m.packed),
         ors_first_p=_min_where(~m.srs, m.packed),

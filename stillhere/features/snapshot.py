@@ -23,7 +23,7 @@ from pathlib import Path
 import ibis
 import pyarrow.parquet as pq
 
-from .episode import CLIENT_COLUMNS
+from .episode import CLIENT_COLUMNS, event_s, packed
 from .sources import CANONICAL, Sources
 
 FORMAT = 2   # 2: episodes carry their client's flags
@@ -72,6 +72,10 @@ def write_snapshot(src: Sources, folder: Path, meta: dict | None = None,
 
 def _shaped(src: Sources, name: str) -> ibis.Table:
     t = getattr(src, name)
+    if name == "appointments":
+        t = t.mutate(event_s=event_s(t))
+    if name == "measures":
+        t = t.mutate(packed=packed(t))
     if name == "episodes":
         c = src.clients.select("client_id", *CLIENT_COLUMNS).rename(kc="client_id")
         t = t.left_join(c, t.client_id == c.kc).drop("kc")
