@@ -12,12 +12,14 @@ job and bench/scan.py all run exactly the same thing on any engine.
    `score_upcoming`, in an in-process DuckDB over the two small results.
 """
 
+from dataclasses import replace
+
 import ibis
 import pandas as pd
 
 from stillhere.features import compiled
 from stillhere.features.episode import episode_features
-from stillhere.features.sources import Sources
+from stillhere.features.sources import DAY, Sources
 from stillhere.risk import default_model, noshow
 
 from .rules import Rules, derive
@@ -47,7 +49,18 @@ def episodes(src: Sources, as_of_s: int, rules: Rules = Rules()) -> ibis.Table:
     return derive(default_model.score(f), rules).select(SCAN_COLUMNS)
 
 
+# What the scan reads of each upcoming appointment's no-show score: the
+# score, and each part of it with the facts its reasons quote.
+NOSHOW_COLUMNS = ["appointment_id", "episode_id", "start_s", "noshow_risk", *(f"n_{k}" for k in noshow.W),
+                  "lead_days", "n_no_show", "n_late_cancel", "n_events"]
+
+
 def upcoming(src: Sources, as_of_s: int) -> ibis.Table:
+    """The upcoming appointments of the episodes `episodes` reads (others
+    would find no features to be scored with)."""
+    a = src.appointments
+    cutoff = ibis.literal(int(as_of_s), "int64") - RECENTLY_ENDED_DAYS * DAY
+    src = replace(src, appointments=a.filter(a.episode_ended_s.isnull() | (a.episode_ended_s > cutoff)))
     return noshow.upcoming_appointments(src, as_of_s)
 
 
@@ -69,7 +82,7 @@ def scan_frames(src: Sources, as_of_s: int, key: tuple, rules: Rules = Rules(), 
     con.con.register(_FEATURES, rows.select(NOSHOW_INPUTS))
     try:
         scores = compiled.arrow(con, ("noshow", *key, utc_offset_s), lambda t: noshow.noshow_scores(
-            upcoming(src, t), con.table(_FEATURES), utc_offset_s), as_of_s)
+            upcoming(src, t), con.table(_FEATURES), utc_offset_s).select(NOSHOW_COLUMNS), as_of_s)
     finally:
         con.con.unregister(_FEATURES)
     return rows, scores.to_pandas()
@@ -89,10 +102,12 @@ def score_upcoming(upcoming_rows, episode_rows, utc_offset_s: int = 0) -> pd.Dat
         con.con.register("upcoming", upcoming_rows)
         con.con.register("episode_features", feats)
         scores = noshow.noshow_scores(con.table("upcoming"), con.table("episode_features"), utc_offset_s)
+        scores = scores.select(NOSHOW_COLUMNS)
         # Through Arrow: Ibis's own frame conversion is slower than the query.
         return con.to_pyarrow(scores).to_pandas()
     finally:
         con.disconnect()
 
 
-__all__ = ["episodes", "upcoming", "scan_frames", "score_upcoming", "RECENTLY_ENDED_DAYS", "SCAN_COLUMNS", "NOSHOW_INPUTS"]
+__all__ = ["episodes", "upcoming", "scan_frames", "score_upcoming", "RECENTLY_ENDED_DAYS", "SCAN_COLUMNS", "NOSHOW_INPUTS",
+           "NOSHOW_COLUMNS"]

@@ -102,8 +102,9 @@ def episode_features(src: Sources, as_of_s: int, w: Windows = Windows(),
         recent_missed=_sum(missed & recent),
         first_attended_s=_min_where(came, a.start_s),
         last_attended_s=_max_where(came, a.start_s),
-        last_missed_s=_max_where(missed, a.start_s),
-        last_late_cancel_s=_max_where(known & (a.status == "late_cancel"), a.start_s),
+        # The last missed session, and whether it was a late cancel, in one
+        # value (twice the time, plus one for a late cancel).
+        last_missed_p=_max_where(missed, a.start_s * 2 + (a.status == "late_cancel").cast("int64")),
         last_cancel_s=_max_where(known & a.status.isin(CLIENT_CANCELS), a.event_s),
         max_late_recent=_max_where(came & recent, a.minutes_late),
         hard_recent=_max_where(marked, a.hard),
@@ -134,6 +135,7 @@ def episode_features(src: Sources, as_of_s: int, w: Windows = Windows(),
         j = j.left_join(c, e.client_id == c.kc)
         drop.append("kc")
     f = j.drop(*drop)
+    f = f.mutate(last_missed_s=f.last_missed_p // 2, last_missed_late=(f.last_missed_p % 2 == 1).fill_null(False))
     zero = ibis.literal(0, "int64")
     n_att = f.n_attended.fill_null(0)
     span_days = (f.last_attended_s - f.first_attended_s) / DAY
@@ -164,7 +166,6 @@ def episode_features(src: Sources, as_of_s: int, w: Windows = Windows(),
         days_since_contact=(T - last_contact_s) / DAY,
         has_next=f.next_booking_s.notnull(),
         missed_open=last_missed.notnull() & ~contact_after_missed,
-        last_missed_late=(f.last_late_cancel_s.notnull() & (f.last_late_cancel_s == last_missed)),
         days_since_missed=(T - last_missed) / DAY,
         cancel_no_rebook=cancel_no_rebook,
         in_break=f.in_break.fill_null(0) > 0,
