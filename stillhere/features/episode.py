@@ -80,6 +80,9 @@ def episode_features(src: Sources, as_of_s: int, w: Windows = Windows(),
         cutoff = T - ended_within_days * DAY
         a = a.filter(a.episode_ended_s.isnull() | (a.episode_ended_s > cutoff))
         m = m.filter(m.episode_ended_s.isnull() | (m.episode_ended_s > cutoff))
+    summaries = src.rating_summaries
+    if summaries is not None and ended_within_days is not None:
+        summaries = summaries.filter(summaries.episode_ended_s.isnull() | (summaries.episode_ended_s > cutoff))
     # Unknown booking times are taken as a week ahead, a typical lead time.
     booked_s = a.booked_s.fill_null(a.start_s - 7 * DAY)
     a = a.mutate(booked_s=booked_s, **({} if "event_s" in a.columns else {"event_s": event_s(a)}))
@@ -114,7 +117,7 @@ def episode_features(src: Sources, as_of_s: int, w: Windows = Windows(),
         n_upcoming=_sum(still_booked),
     )
 
-    ratings = _rating_features(m, T)
+    ratings = _rating_features(m, T, summaries)
 
     br = src.breaks
     br = br.filter((br.starts_s <= T) & (br.ends_s > T))
@@ -209,7 +212,7 @@ def _previous(packed):
     return ibis.ifelse(previous > 0, (previous - 1).cast("float64") / 10.0, ibis.null("float64"))
 
 
-def _rating_features(m: ibis.Table, T):
+def _rating_features(m: ibis.Table, T, summaries: ibis.Table | None = None):
     """Latest and previous alliance (SRS), first and latest outcome (ORS) in the episode.
 
     Each rating is packed with its day into one integer, so "the latest
@@ -219,17 +222,44 @@ def _rating_features(m: ibis.Table, T):
     aggregates). The rating before the latest rides along in the packed value
     (sources.py gives each rating its predecessor). Of two ratings on one day,
     the higher counts as the later.
+
+    A snapshot also holds each episode's ratings already summed up
+    (rating_summaries). An episode whose last rating came before `T` is
+    taken from there; only episodes rated at or after `T` (a look back in
+    time) are summed up again from their ratings.
     """
-    m = m.filter((m.taken_s < T) & m.instrument.isin(("SRS", "ORS")))
+    m = m.filter((m.taken_s < T) & m.instrument.isin(RATED))
+    if summaries is None:
+        parts = _rating_parts(m)
+    else:
+        settled = summaries.filter(summaries.last_taken_s < T).select(*PARTS)
+        parts = settled.union(_rating_parts(m.filter(m.episode_last_taken_s >= T)))
+    return parts.select(
+        "episode_id", "n_ors",
+        srs_latest=_total(parts.srs_p), srs_prev=_previous(parts.srs_p),
+        ors_first=_total(parts.ors_first_p), ors_latest=_total(parts.ors_last_p),
+    )
+
+
+RATED = ("SRS", "ORS")
+PARTS = ("episode_id", "srs_p", "ors_first_p", "ors_last_p", "n_ors")
+
+
+def _rating_parts(m: ibis.Table, **also) -> ibis.Table:
     m = m.mutate(**({} if "packed" in m.columns else {"packed": packed(m)}), srs=m.instrument == "SRS")
-    r = m.group_by("episode_id").agg(
+    return m.group_by("episode_id").agg(
         srs_p=_max_where(m.srs, m.packed),
         ors_first_p=_min_where(~m.srs, m.packed),
         ors_last_p=_max_where(~m.srs, m.packed),
         n_ors=_sum(~m.srs),
+        **{k: f(m) for k, f in also.items()},
     )
-    return r.select(
-        "episode_id", "n_ors",
-        srs_latest=_total(r.srs_p), srs_prev=_previous(r.srs_p),
-        ors_first=_total(r.ors_first_p), ors_latest=_total(r.ors_last_p),
-    )
+
+
+def rating_summaries(measures: ibis.Table) -> ibis.Table:
+    """Per episode, its SRS and ORS ratings on record summed up (PARTS), and
+    when the last was taken: what a snapshot stores so that a scan after
+    that moment need not read the ratings themselves."""
+    m = measures.filter(measures.instrument.isin(RATED))
+    return _rating_parts(m, last_taken_s=lambda m: m.taken_s.max(),
+                         episode_ended_s=lambda m: m.episode_ended_s.max())

@@ -23,16 +23,19 @@ from pathlib import Path
 import ibis
 import pyarrow.parquet as pq
 
-from .episode import CLIENT_COLUMNS, event_s, packed
+from .episode import CLIENT_COLUMNS, RATED, event_s, packed, rating_summaries
 from .sources import CANONICAL, Sources
 
-FORMAT = 2   # 2: episodes carry their client's flags
+FORMAT = 3   # 2: episodes carry their client's flags; 3: ratings summed up per episode
+
+TABLES = (*CANONICAL, "rating_summaries")
 
 # Each episode's rows together. Facts of episodes that ended long ago first,
 # in end order, so a scan of open episodes skips their row groups unread;
 # ratings by instrument before that, so one that reads SRS and ORS skips the rest.
 SORT = {"appointments": ("episode_ended_s", "episode_id", "start_s"), "episodes": ("episode_id",), "clients": ("client_id",),
-        "measures": ("instrument", "episode_ended_s", "episode_id", "taken_s"), "breaks": ("episode_id",)}
+        "measures": ("instrument", "episode_ended_s", "episode_id", "taken_s"), "breaks": ("episode_id",),
+        "rating_summaries": ("episode_ended_s", "episode_id")}
 
 
 class SnapshotError(ValueError):
@@ -53,7 +56,7 @@ def write_snapshot(src: Sources, folder: Path, meta: dict | None = None,
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     (folder / "snapshot.json").unlink(missing_ok=True)
     counts = {}
-    for name in CANONICAL:
+    for name in TABLES:
         table = _shaped(src, name).order_by(list(SORT[name]))
         path = folder / f"{name}.parquet"
         tmp = path.with_suffix(".parquet.part")
@@ -71,11 +74,18 @@ def write_snapshot(src: Sources, folder: Path, meta: dict | None = None,
 
 
 def _shaped(src: Sources, name: str) -> ibis.Table:
+    if name == "rating_summaries":
+        return rating_summaries(src.measures)
     t = getattr(src, name)
     if name == "appointments":
         t = t.mutate(event_s=event_s(t))
     if name == "measures":
+        # Each rating with its episode's last rating's time, so a scan as of
+        # an earlier moment finds the episodes it must sum up afresh.
         t = t.mutate(packed=packed(t))
+        rated = t.filter(t.instrument.isin(RATED))
+        last = rated.group_by(k="episode_id").agg(episode_last_taken_s=rated.taken_s.max())
+        t = t.left_join(last, t.episode_id == last.k).drop("k")
     if name == "episodes":
         c = src.clients.select("client_id", *CLIENT_COLUMNS).rename(kc="client_id")
         t = t.left_join(c, t.client_id == c.kc).drop("kc")
@@ -100,12 +110,12 @@ def read_meta(folder: Path) -> dict:
 def from_snapshot(folder: Path, con=None) -> Sources:
     """The canonical tables of a snapshot, in DuckDB, read as they are."""
     folder = Path(folder)
-    missing = [name for name in CANONICAL if not (folder / f"{name}.parquet").exists()]
+    missing = [name for name in TABLES if not (folder / f"{name}.parquet").exists()]
     if missing:
         raise SnapshotError(f"{folder} is not a snapshot: it has no {missing[0]}.parquet")
     con = con or ibis.duckdb.connect()
-    return Sources(*(con.read_parquet(folder / f"{name}.parquet", table_name=f"snapshot_{name}")
-                     for name in CANONICAL), backend=con)
+    t = {name: con.read_parquet(folder / f"{name}.parquet", table_name=f"snapshot_{name}") for name in TABLES}
+    return Sources(*(t[name] for name in CANONICAL), backend=con, rating_summaries=t["rating_summaries"])
 
 
 __all__ = ["write_snapshot", "from_snapshot", "read_meta", "SnapshotError"]

@@ -47,6 +47,8 @@ class Sources:
     measures: ibis.Table
     breaks: ibis.Table
     backend: object = None
+    # A snapshot's ratings summed up per episode (episode.rating_summaries).
+    rating_summaries: ibis.Table | None = None
 
 
 def _epoch(col):
