@@ -79,6 +79,11 @@ class SnapshotScanTestCase(TestCase):
             scan_json("--practice", "other", "--as-of", "2026-06-01", "--snapshot", str(self.folder))
         with self.assertRaisesMessage(CommandError, "is not a snapshot"):
             scan_json("--practice", "sim", "--as-of", "2026-06-01", "--snapshot", str(self.folder.parent))
+        # One written by an older version is in another shape: write it again.
+        meta = json.loads((self.folder / "snapshot.json").read_text())
+        (self.folder / "snapshot.json").write_text(json.dumps({**meta, "format": 2}))
+        with self.assertRaisesMessage(CommandError, "is snapshot format 2; this version reads format 3"):
+            scan_json("--practice", "sim", "--as-of", "2026-06-01", "--snapshot", str(self.folder))
 
     def test_the_snapshot_command_asks_which_practice_when_there_are_several(self):
         Practice.objects.create(name="Other", slug="other")
