@@ -107,7 +107,7 @@ def episode_features(src: Sources, as_of_s: int, w: Windows = Windows(),
         last_attended_s=_max_where(came, a.start_s),
         # The last missed session, and whether it was a late cancel, in one
         # value (twice the time, plus one for a late cancel).
-        last_missed_p=_max_where(missed, a.start_s * 2 + (a.status == "late_cancel").cast("int64")),
+        last_missed_p=_max_where(missed, a.start_s * 2 + (a.status == "late_cancel").cast("int32")),
         last_cancel_s=_max_where(known & a.status.isin(CLIENT_CANCELS), a.event_s),
         max_late_recent=_max_where(came & recent, a.minutes_late),
         hard_recent=_max_where(marked, a.hard),
