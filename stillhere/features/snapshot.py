@@ -23,7 +23,7 @@ from pathlib import Path
 import ibis
 import pyarrow.parquet as pq
 
-from .episode import CLIENT_COLUMNS, RATED, event_s, packed, rating_summaries
+from .episode import CLIENT_COLUMNS, event_s, packed, rating_summaries
 from .sources import CANONICAL, Sources
 
 FORMAT = 3   # 2: episodes carry their client's flags; 3: ratings summed up per episode
@@ -81,10 +81,12 @@ def _shaped(src: Sources, name: str) -> ibis.Table:
         t = t.mutate(event_s=event_s(t))
     if name == "measures":
         # Each rating with its episode's last rating's time, so a scan as of
-        # an earlier moment finds the episodes it must sum up afresh.
+        # an earlier moment finds the episodes it must sum up afresh. Taken
+        # from the summaries' own definition: a scan reads an episode from
+        # its summary or from its ratings, never both, only if the two agree.
+        s = rating_summaries(t)
+        last = s.select(k=s.episode_id, episode_last_taken_s=s.last_taken_s)
         t = t.mutate(packed=packed(t))
-        rated = t.filter(t.instrument.isin(RATED))
-        last = rated.group_by(k="episode_id").agg(episode_last_taken_s=rated.taken_s.max())
         t = t.left_join(last, t.episode_id == last.k).drop("k")
     if name == "episodes":
         c = src.clients.select("client_id", *CLIENT_COLUMNS).rename(kc="client_id")
