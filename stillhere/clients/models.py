@@ -53,6 +53,12 @@ class Client(models.Model):
     safety_concern = models.BooleanField(default=False)
     safety_note = models.TextField(blank=True)
     safety_since = models.DateField(null=True, blank=True)
+    # Shown on a safety check only, and only with the client's say-so.
+    emergency_name = models.CharField(max_length=200, blank=True)
+    emergency_relationship = models.CharField(max_length=100, blank=True)
+    emergency_phone = models.CharField(max_length=40, blank=True)
+    emergency_consent = models.BooleanField(
+        default=False, help_text="The client agreed that this person may be called if we fear for their safety.")
 
     style_flags = models.JSONField(default=list, blank=True)
     created = models.DateTimeField(auto_now_add=True)

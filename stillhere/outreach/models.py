@@ -36,6 +36,7 @@ DEFAULT_QUIET_END = time(9, 0)
 DEFAULT_DAILY_CAP = 200
 DEFAULT_MIN_GAP_HOURS = 20
 DEFAULT_LINK_DAYS = 30
+DEFAULT_SAFETY_ESCALATE_AT = time(17, 0)
 
 
 class OutreachSettings(models.Model):
@@ -57,6 +58,26 @@ class OutreachSettings(models.Model):
     # not say "therapy" or similar: the envelope is seen by others.
     return_address = models.TextField(blank=True)
     link_days = models.PositiveSmallIntegerField(default=DEFAULT_LINK_DAYS)
+    # What a stranger sees or hears: the name on a voicemail, a text, an
+    # envelope window and an email's From line. Empty: the clinician's name
+    # alone. Never a word that says "therapy" (checked where it is edited).
+    sender_name = models.CharField(
+        max_length=100, blank=True,
+        help_text="The name clients' families and flatmates may see or hear, e.g. 'Riverside Practice'.")
+    # The address clients reach the server at; every link sent is built on
+    # it. Empty: the SITE_URL setting.
+    public_url = models.URLField(blank=True, help_text="e.g. https://care.riverside.example")
+    practice_phone = models.CharField(max_length=40, blank=True,
+                                      help_text="The number printed on letters, e.g. 01632 960 000")
+    # Safety: every safety-check script and message carries these words.
+    crisis_line = models.CharField(
+        max_length=300, blank=True,
+        help_text="e.g. 'If you are in danger now, call 999, or 111 for urgent help.'")
+    # A same-day safety check nobody has logged as "spoke" by this local hour
+    # goes to the director's and admins' inbox.
+    safety_escalate_at = models.TimeField(default=DEFAULT_SAFETY_ESCALATE_AT)
+    safety_escalate_email = models.BooleanField(
+        default=False, help_text="Also email directors and admins (a link only, no client details).")
 
     def __str__(self) -> str:
         return f"Outreach settings for {self.practice}"
