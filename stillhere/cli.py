@@ -24,7 +24,13 @@ def main(argv: list[str] | None = None) -> None:
         return
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(argv)
+    try:
+        execute_from_command_line(argv)
+    except KeyboardInterrupt:
+        # Ctrl-C is how people stop a command: no traceback, the shell's
+        # usual status for an interrupted program.
+        print("\nstopped.", file=sys.stderr)
+        sys.exit(130)
 
 
 def overview() -> str:

@@ -1,9 +1,9 @@
-import signal
-import time
+from contextlib import nullcontext
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from stillhere.lib.stopping import StopRequest, graceful_stop, sleep_unless_stopped
 from stillhere.outreach.sending import run_once
 from stillhere.outreach.timeparse import parse_as_of
 
@@ -14,26 +14,28 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--as-of", help="act as if it were this date/time (UTC unless an offset is given)")
-        parser.add_argument("--loop", action="store_true", help="keep running, checking every few seconds")
+        parser.add_argument("--loop", action="store_true",
+                            help="keep running, checking every few seconds; Ctrl-C or SIGTERM finishes the "
+                                 "step in hand and stops")
         parser.add_argument("--interval", type=float, default=5.0, help="seconds between rounds with --loop")
-
-    def on_signal(self, signum, frame):
-        self.stdout.write(f"{signal.strsignal(signum)}, finishing the current step...")
-        self.shutdown = True
 
     def handle(self, *args, as_of=None, loop=False, interval=5.0, **options):
         frozen = parse_as_of(as_of)
-        self.shutdown = False
-        signal.signal(signal.SIGTERM, self.on_signal)
-        signal.signal(signal.SIGINT, self.on_signal)
 
         def now():
             return frozen or timezone.now()
 
+        # Only a loop reads a stop flag, so only a loop takes over the signals;
+        # a single round (cron, the demo, a test) leaves them as they were.
+        scope = graceful_stop(say=self.stdout.write) if loop else nullcontext(StopRequest())
         total = 0
-        while True:
-            total += run_once(now, log=self.stdout.write, should_stop=lambda: self.shutdown)
-            if not loop or self.shutdown:
-                break
-            time.sleep(interval)
+        with scope as stop:
+            if loop:
+                self.stdout.write(f"tick: running every {interval:g} s; Ctrl-C to stop", ending="\n")
+                self.stdout.flush()
+            while True:
+                total += run_once(now, log=self.stdout.write, should_stop=lambda: bool(stop))
+                if not loop or stop:
+                    break
+                sleep_unless_stopped(interval, stop)
         self.stdout.write(f"tick: {total} unit(s) of work done")

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from stillhere.accounts.models import Membership, Practice
 from stillhere.clients.bulk import load_practice
+from stillhere.lib.stopping import terminate_like_interrupt
 from stillhere.measures.bulk import load_measures
 from stillhere.simulator.generate import simulate
 from stillhere.simulator.stories import story_frames
@@ -41,7 +42,9 @@ class Command(BaseCommand):
             self.stdout.write(f"  {role:<11} {username}  password: {DEMO_PASSWORD}")
         self.stdout.write("")
         if not opts["no_serve"]:
-            call_command("runserver", host, use_reloader=False)
+            with terminate_like_interrupt():
+                call_command("runserver", host, use_reloader=False,
+                             shutdown_message="\nstillhere demo stopped. Goodbye.")
 
     @transaction.atomic
     def build(self, n_clients: int, n_clinicians: int, seed: int) -> list[tuple[str, str]]:
