@@ -178,3 +178,6 @@ TWILIO_AUTH = os.getenv("TWILIO_AUTH", "")
 TWILIO_FROM = os.getenv("TWILIO_FROM", "")
 TWILIO_MESSAGING_SERVICE_SID = os.getenv("TWILIO_MESSAGING_SERVICE_SID", "")
 TWILIO_API_URL = os.getenv("TWILIO_API_URL", "https://api.twilio.com")
+
+# Error pages in plain words (stillhere/templates/403.html, 404.html, 500.html).
+CSRF_FAILURE_VIEW = "stillhere.lib.errors.csrf_failure"

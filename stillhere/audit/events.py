@@ -426,6 +426,18 @@ class OutreachResponded(_StepTarget, Event):
 
 
 @dataclass(kw_only=True)
+class ResponsePageOpened(_StepTarget, Event):
+    """Someone holding the client's personal link opened their response page
+    (no login: whoever has the link sees the client's first name).
+
+    name: response-page-opened
+    """
+
+    name: ClassVar[str] = "response-page-opened"
+    step: Any = None
+
+
+@dataclass(kw_only=True)
 class ReplyReceived(Event):
     """A client's reply arrived (email, text) or was logged by staff (letter, call).
 
@@ -459,7 +471,7 @@ class OutreachTemplateSaved(Event):
 
 EVENTS += (OutreachStarted, OutreachStopped, OutreachDrafted, OutreachStepViewed, OutreachDecided,
            OutreachAttempted, OutreachFailed, OutreachUncertain, CallLogged, LettersPosted, LettersPrinted,
-           OutreachResponded, ReplyReceived, OutreachTemplateSaved)
+           OutreachResponded, ResponsePageOpened, ReplyReceived, OutreachTemplateSaved)
 
 
 # --- Engagement (stillhere/engagement) ---

@@ -25,7 +25,12 @@ MAX_HELP_CHARS = 1000
 
 class BadToken(Exception):
     """The link is forged, damaged, expired or already used; the message
-    says which, in words a client understands."""
+    says which, in words a client understands. `practice` is set whenever
+    the link was genuinely ours, so the page can say how to reach them."""
+
+    def __init__(self, message: str, practice=None):
+        super().__init__(message)
+        self.practice = practice
 
 
 def make_token(step) -> str:
@@ -39,24 +44,22 @@ def response_url(step) -> str:
 def read_token(token: str) -> OutreachStep:
     """The step a token names, or BadToken."""
     if len(token) > 200:
-        raise BadToken("This link is not valid.")
+        raise BadToken("This link is not valid. Please check it was copied in full.")
     try:
-        # The practice's own link lifetime is checked below; this bound just
-        # keeps a wildly old token from ever loading a row.
-        code = signing.loads(token, salt=SALT, max_age=td(days=366))
-    except signing.SignatureExpired:
-        raise BadToken("This link has expired.") from None
+        # The signature first, with no age limit: a genuine but old link
+        # still tells us whose it was, so the page can say how to reach them.
+        code = signing.loads(token, salt=SALT)
     except signing.BadSignature:
         raise BadToken("This link is not valid. Please check it was copied in full.") from None
     step = (OutreachStep.objects.select_related("practice", "client", "episode__clinician__user", "sequence")
             .filter(code=code).first())
     if step is None:
-        raise BadToken("This link is not valid.")
+        raise BadToken("This link is not valid. Please check it was copied in full.")
     prefs = OutreachSettings.for_practice(step.practice)
     try:
         signing.loads(token, salt=SALT, max_age=td(days=prefs.link_days))
     except signing.SignatureExpired:
-        raise BadToken("This link has expired.") from None
+        raise BadToken("This link has expired.", practice=step.practice) from None
     return step
 
 
@@ -84,7 +87,7 @@ def respond(step, choice: str, what_would_help: str, final_session: bool, now: d
                                            final_session=final_session and choice == "stop", created=now)
             act(resp, episode, now)
     except IntegrityError:
-        raise BadToken("We already have your answer from this link. Thank you.") from None
+        raise BadToken("We already have your answer from this link. Thank you.", practice=step.practice) from None
     record(OutreachResponded(practice=step.practice, client=step.client, step=step, choice=choice))
     tell_clinician(step, choice)
     return resp

@@ -12,9 +12,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from stillhere.accounts.decorators import member_required
-from stillhere.audit.events import LettersPrinted, OutreachStepViewed, OutreachTemplateSaved, record
+from stillhere.audit.events import (LettersPrinted, OutreachStepViewed, OutreachTemplateSaved, ResponsePageOpened,
+                                    record)
 
-from . import actions, inbound, responses, templating, tone
+from . import actions, inbound, public, responses, templating, tone
 from .listing import effective_status
 from .models import CHANNEL_KEYS, MessageTemplate, OutreachStep, PrintBatch, Response
 
@@ -168,33 +169,51 @@ def template_edit(request, key, channel):
 
 
 def response_page(request, token):
-    """The client's page: no login, no clinical content, one answer per link."""
+    """The client's page: no login, no clinical content, one answer per link.
+
+    It is opened from an email, a text or a letter's short link, so it must
+    work with nothing but the link: no session, no account. The form is
+    CSRF-protected like every other; the page's referrer policy is
+    same-origin, so the browser names our own origin on the form post (a
+    no-referrer page posts "Origin: null", which the CSRF check refuses)
+    while the token in the address still never reaches another site.
+    """
     now = timezone.now()
     try:
         step = responses.read_token(token)
     except responses.BadToken as e:
-        return render(request, "outreach/response_error.html", {"message": str(e)}, status=400)
-    ctx = {"step": step, "name": step.client.preferred_name or step.client.first_name,
-           "clinician": step.episode.clinician.name, "practice": step.practice.name,
+        return _dead_link(request, e, status=400)
+    ctx = {"step": step, "name": templating.values_for(step)["name"],
+           "clinician": step.episode.clinician.name, "contact": public.contact_for(step.practice),
            "choices": Response.Choice.choices, "max_help": responses.MAX_HELP_CHARS}
     if request.method == "POST":
         choice = request.POST.get("choice", "")
         helped = request.POST.get("what_would_help", "")
+        ctx.update(chosen=choice, helped=helped, wrap_up=request.POST.get("wrap_up") == "on")
         if choice not in Response.Choice.values:
             ctx["error"] = "Please choose one of the three options."
             return render(request, "outreach/response.html", ctx, status=400)
         if len(helped) > responses.MAX_HELP_CHARS:
-            ctx["error"] = f"Please keep your answer under {responses.MAX_HELP_CHARS} characters."
+            ctx["error"] = (f"Please keep your answer under {responses.MAX_HELP_CHARS} characters "
+                            f"(it has {len(helped)}).")
             return render(request, "outreach/response.html", ctx, status=400)
         try:
             resp = responses.respond(step, choice, helped, request.POST.get("wrap_up") == "on", now)
         except responses.BadToken as e:
-            return render(request, "outreach/response_error.html", {"message": str(e)}, status=409)
+            return _dead_link(request, e, status=409)
         return render(request, "outreach/response_thanks.html", ctx | {"response": resp})
+    record(ResponsePageOpened(practice=step.practice, client=step.client, step=step))
     if responses.already_answered(step):
-        return render(request, "outreach/response_error.html",
-                      {"message": "We already have your answer from this link. Thank you."}, status=200)
+        return _dead_link(request, responses.BadToken("We already have your answer from this link. Thank you.",
+                                                      practice=step.practice), status=200)
     return render(request, "outreach/response.html", ctx)
+
+
+def _dead_link(request, error, status):
+    """A link that cannot be used: say why kindly, and how to reach the
+    practice instead (never a bare error page)."""
+    return render(request, "outreach/response_error.html",
+                  {"message": str(error), "contact": public.contact_for(error.practice)}, status=status)
 
 
 def _too_big(request, limit) -> bool:

@@ -75,3 +75,28 @@ class ResponsePageTestCase(OutreachTestCase):
         r = self.client.post(self.url, {"choice": "maybe"})
         self.assertContains(r, "choose one of the three", status_code=400)
         self.assertEqual(Response.objects.count(), 0)
+
+    def test_a_post_without_its_csrf_cookie_says_nothing_was_saved(self):
+        from django.test import Client
+
+        browser = Client(enforce_csrf_checks=True)
+        r = browser.post(self.url, {"choice": "book"})
+        self.assertContains(r, "nothing was saved", status_code=403)
+        self.assertContains(r, "reload the page", status_code=403)
+        self.assertNotContains(r, "CSRF", status_code=403)
+        self.assertEqual(Response.objects.count(), 0)
+
+    def test_a_staff_form_refused_for_csrf_says_what_to_do(self):
+        from django.test import Client
+
+        browser = Client(enforce_csrf_checks=True)
+        browser.force_login(self.alice.user)
+        r = browser.post("/outreach/tone-check/", {"body": "hi"})
+        self.assertContains(r, "Nothing was saved", status_code=403)
+        self.assertNotContains(r, "CSRF verification", status_code=403)
+
+    def test_opening_the_page_is_audited(self):
+        from stillhere.audit.models import AuditEvent
+
+        self.client.get(self.url)
+        self.assertTrue(AuditEvent.objects.filter(verb="response-page-opened", client_id=self.ana.pk).exists())
