@@ -27,7 +27,7 @@ PATTERNS = [
     ("iso", re.compile(_B + WD + r"(?P<year>(?:19|20)\d\d)-(?P<m>[01]?\d)-(?P<day>[0-3]?\d)" + _E, re.I)),
     ("num", re.compile(_B + WD + r"(?P<a>[0-3]?\d)(?P<sep>[/.-])(?P<b>[01]?\d)(?P=sep)(?P<year>(?:19|20)?\d\d)" + _E,
                        re.I)),
-    ("dm", re.compile(_B + WD + D + r"(?:\s+of)?\s+" + M + r"(?:,?\s+" + Y + r")?\b", re.I)),
+    ("dm", re.compile(_B + WD + r"(?:the\s+)?" + D + r"(?:\s+of)?\s+" + M + r"(?:,?\s+" + Y + r")?\b", re.I)),
     ("md", re.compile(_B + WD + M + r"\s+(?:the\s+)?" + D + r"(?:,?\s+" + Y + r")?\b", re.I)),
     ("my", re.compile(_B + r"(?:(?P<mid>early|mid|late|end of|start of|beginning of)[- ]+)?" + M + r",?\s+"
                       r"(?P<year>(?:19|20)\d\d)\b", re.I)),

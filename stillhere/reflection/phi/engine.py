@@ -15,6 +15,7 @@ validate top-level domains with tldextract, which fetches a list from the
 internet on first use. Ours below match the same shapes without a network.
 """
 
+import logging
 from functools import lru_cache
 
 from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
@@ -28,19 +29,20 @@ PATTERNS = {
     "EMAIL_ADDRESS": [r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"],
     "URL": [r"\b(?:https?://|www\.)[^\s<>\"]+[^\s<>\".,;:!?)]",
             r"\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|co\.uk|org\.uk|uk|io|me|info|ie|de|fr|app)(?:/[^\s<>\"]*[\w/])?"],
-    "SOCIAL_HANDLE": [r"(?<![\w@.])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?\b"],
+    "SOCIAL_HANDLE": [r"(?<![\w@.])@\w(?:[\w.-]{0,28}\w)?\b"],
     "STREET_ADDRESS": [r"\b\d{1,4}[A-Za-z]?,?\s+(?:[A-Z][\w'’-]+\s+){1,3}(?:Street|St|Road|Rd|Lane|Ln|Way|Avenue|Ave|"
                        r"Drive|Close|Court|Ct|Place|Pl|Crescent|Terrace|Gardens|Grove|Square|Boulevard|Blvd|"
                        r"Row|Walk|Hill|Park|Mews|Parade|Rise|View)\b\.?",
                        r"\b(?:Flat|Apartment|Apt|Unit|Suite)\s+\d+[A-Za-z]?\b"],
     "POSTCODE": [r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", r"\b(?:[A-Z]{2}\s+)\d{5}(?:-\d{4})?\b(?!\s*\d)"],
     # Numbers long enough to identify: phone, record, account, policy.
-    "ID_NUMBER": [r"(?<![\w.])\+?\(?\d[\d ()-]{5,}\d(?![\w])",
+    "ID_NUMBER": [r"\b[A-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b",  # National Insurance shape, any prefix
+                  r"(?<![\w.])\+?\(?\d[\d ()-]{5,}\d(?![\w])",
                   r"\b(?=[A-Z0-9-]*\d[A-Z0-9-]*\d[A-Z0-9-]*\d[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9]+(?:-[A-Z0-9]+)*\b",
                   r"(?i)(?<=\b(?:mrn|nhs|hospital|patient|chi|member|policy|insurance|insurer|claim|ssn|ni|"
                   r"national insurance|account|record|reference|ref|case|id)(?:\s*(?:no\.?|number|num|#|id))?"
                   r"[\s:#.]{1,3})[A-Za-z]{0,4}-?\d[\w-]{2,}"],
-    "AGE_OVER_89": [r"(?i)\b(?:aged?\s+|is\s+|turned\s+|turning\s+)(?:9\d|1[01]\d)\b",
+    "AGE_OVER_89": [r"(?i)(?<=\b(?:aged?|is|turned|turning|of)\s+)(?:9\d|1[01]\d)\b(?![.,/:]\d)",
                     r"(?i)\b(?:9\d|1[01]\d)(?:\s*|-)(?:years?|yrs?)(?:[- ]old)?\b",
                     r"(?i)\b(?:9\d|1[01]\d)(?:st|nd|rd|th)\s+birthday\b",
                     r"(?i)\bninety(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?(?:[- ]years?(?:[- ]old)?"
@@ -52,13 +54,20 @@ BUILT_IN = [pr.SpacyRecognizer, pr.NhsRecognizer, pr.UsSsnRecognizer, pr.UsItinR
             pr.UsMbiRecognizer, pr.MedicalLicenseRecognizer, pr.UkPostcodeRecognizer]
 
 
+# Presidio logs what it found at INFO/WARNING; found text must never reach a log.
+logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
+
+
 @lru_cache(maxsize=1)
 def nlp_engine() -> SpacyNlpEngine:
     import spacy
 
     engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": MODEL}],
                             ner_model_configuration=NerModelConfiguration(
-                                labels_to_ignore=["CARDINAL", "ORDINAL", "QUANTITY", "PERCENT", "MONEY", "TIME",
+                                model_to_presidio_entity_mapping={
+                                    "PERSON": "PERSON", "PER": "PERSON", "NORP": "NRP", "GPE": "LOCATION",
+                                    "LOC": "LOCATION", "FAC": "LOCATION", "ORG": "ORGANIZATION"},
+                                labels_to_ignore=["EVENT", "CARDINAL", "ORDINAL", "QUANTITY", "PERCENT", "MONEY", "TIME",
                                                   "DATE", "LANGUAGE", "WORK_OF_ART", "LAW", "PRODUCT"]))
     pipeline = spacy.load(MODEL, exclude=["parser"])
     pipeline.enable_pipe("senter") if "senter" in pipeline.disabled else None

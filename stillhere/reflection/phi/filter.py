@@ -32,7 +32,7 @@ ENTITY = {  # Presidio entity -> (placeholder, rank)
     "US_ITIN": ("[number]", 2), "UK_NINO": ("[number]", 2), "CREDIT_CARD": ("[number]", 2),
     "IBAN_CODE": ("[number]", 2), "IP_ADDRESS": ("[number]", 2), "US_HEALTH_INSURANCE_MEMBER_ID": ("[number]", 5),
     "US_MBI": ("[number]", 2), "MEDICAL_LICENSE": ("[number]", 2), "ID_NUMBER": ("[number]", 3),
-    "AGE_OVER_89": ("[age 90 or over]", 3), "STREET_ADDRESS": ("[place]", 3), "POSTCODE": ("[place]", 3),
+    "AGE_OVER_89": ("[over 89]", 3), "STREET_ADDRESS": ("[place]", 3), "POSTCODE": ("[place]", 3),
     "UK_POSTCODE": ("[place]", 3), "PERSON": ("[name]", 5), "LOCATION": ("[place]", 5),
     "ORGANIZATION": ("[organisation]", 5),
 }
@@ -45,7 +45,7 @@ TITLES = {"dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", 
 SPEECH = {"said", "says", "told", "called", "rang", "texted", "messaged", "emailed", "came", "asked", "wants",
           "wanted", "thinks", "thought", "felt", "feels", "was", "is", "has", "had", "will", "would", "left",
           "moved", "lives", "lived", "works", "worked", "died", "passed", "started", "stopped", "visited", "keeps",
-          "and", "or", "who", "who's", "went", "got", "gets", "seems", "seemed", "came", "cried", "shouted"}
+          "and", "or", "who", "who's", "from", "went", "got", "gets", "seems", "seemed", "came", "cried", "shouted"}
 PLACE_PREPS = {"in", "at", "near", "from", "to", "into", "outside", "around", "past", "towards", "toward", "via",
                "across", "behind", "opposite", "off"}
 _OPENERS = {".", "!", "?", ":", ";", "\"", "“", "(", "-", "–", "—", "•", "*", "'", "‘", ">"}
@@ -73,9 +73,11 @@ def _guesses(doc, protected) -> list[Span]:
     toks = [t for t in doc if not t.is_space]
     for n, t in enumerate(toks):
         txt = t.text
-        if len(txt) < 2 or not any(c.isalpha() for c in txt) or any(protected[t.idx:t.idx + len(txt)]):
-            continue
         prev = toks[n - 1] if n else None
+        after_title = prev is not None and fold(prev.text.rstrip(".")) in TITLES and prev.text[:1].isupper()
+        if len(txt) < 2 and not (after_title and txt.isupper()) or not any(c.isalpha() for c in txt) \
+                or any(protected[t.idx:t.idx + len(txt)]):
+            continue
         nxt = toks[n + 1] if n + 1 < len(toks) else None
         start = (prev is None or prev.text in _OPENERS or t.is_sent_start
                  or "\n" in doc.text[prev.idx + len(prev.text):t.idx])

@@ -5,8 +5,8 @@ client (first, last, preferred), the practice's other clients, clinicians
 and staff, the practice itself and the client's address. Each is matched
 whole and in parts ("Anne-Marie" also as "Anne" and "Marie"), whatever the
 case or accents, possessives included. A part that is also an everyday
-word ("Will", "Hope", "Rose") is matched only where it is capitalised, so
-"I hope" stays while "Hope said" goes.
+word ("Will", "Hope", "Rose") is matched where it is capitalised or reads
+as a name ("hope said", "hope's"), so "I hope" stays while "Hope said" goes.
 """
 
 import re
@@ -17,6 +17,8 @@ from .words import is_word
 
 # Lower numbers win when two people share a name.
 ROLES = {"client": 0, "clinician": 1, "colleague": 2, "contact": 3, "another client": 4, "practice": 5, "place": 6}
+# What follows a lower-case word that makes it a name: "faith said", "hope's".
+_NAME_NEXT = re.compile(r"'s\b|\s+(?:said|says|told|texted|rang|called|messaged|emailed|thinks|wants|came|asked)\b")
 _PART_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.U)
 
 
@@ -56,7 +58,7 @@ class KnownNames:
             if role is None:
                 continue
             original = text[m.start():m.end()]
-            if is_word(original) and not original[:1].isupper():
+            if is_word(original) and not original[:1].isupper() and not _NAME_NEXT.match(folded, m.end()):
                 continue
             out.append((m.start(), m.end(), role))
         return out

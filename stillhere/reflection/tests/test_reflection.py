@@ -11,7 +11,7 @@ from django.test import override_settings
 from stillhere.audit.models import AuditEvent
 from stillhere.clients.models import Appointment, Episode, SessionMarker
 from stillhere.reflection.crypto import DecryptionError
-from stillhere.reflection.deidentify import scrub, shift_dates
+from stillhere.reflection.deidentify_regex import scrub, shift_dates
 from stillhere.reflection.models import ConsultationSummary, Reflection
 from stillhere.test import BaseTestCase
 
