@@ -574,9 +574,13 @@ class ConsultationShared(Event):
 
     name: ClassVar[str] = "consultation-shared"
     summary: Any = None
+    marked_words: int = 0   # words the preview marked for the author to check
 
     def target(self):
         return "consultation-summary", str(self.summary.pk)
+
+    def data(self):
+        return {"marked_words": self.marked_words}
 
 
 @dataclass(kw_only=True)

@@ -139,6 +139,8 @@ def _trim(s: Span, text: str, protected: bytearray) -> Span | None:
         start += 1
     while end > start and (protected[end - 1] or not text[end - 1].isalnum()):
         end -= 1
+    if text[start:end].endswith(("'s", "’s")) and s.label in JOINS:
+        end -= 2  # the possessive stays readable: "[name]'s"
     if end <= start or any(protected[start:end]) and s.rank >= 5:
         return None
     if s.rank >= 5 and not any(c.isalpha() for c in text[start:end]):

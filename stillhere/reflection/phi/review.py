@@ -18,6 +18,9 @@ MARKER = "The clinician's reflection:"
 _TOKEN = re.compile(r"\[[^\]\n]{1,40}\]|[^\W_][\w'’-]*|\d[\d/.:-]*\d|\d")
 _MOVED_DATE = re.compile(r"(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day )?\d{1,2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|"
                          r"Sep|Oct|Nov|Dec)(?: \d{4})?")
+# A number with a unit of time or dose says how much, not who.
+_UNIT = re.compile(r"\s*(?:-\s*)?(?:min|mins|minutes?|hours?|hrs?|days?|weeks?|months?|years?|sessions?|mg|ml|%|"
+                   r"times)\b", re.I)
 _SENTENCE_END = re.compile(r"[.!?:;\"“(\n-]\s*$")
 
 
@@ -45,7 +48,7 @@ def flags(text: str) -> list[Flag]:
         starts_sentence = not text[line_start:s].strip() or bool(_SENTENCE_END.search(text[line_start:s])) or \
             text[line_start:s].rstrip().endswith(":")
         if any(c.isdigit() for c in w):
-            if len(re.sub(r"\D", "", w)) >= 2:
+            if len(re.sub(r"\D", "", w)) >= 2 and not _UNIT.match(text, m.end()):
                 out.append(Flag(s, m.end(), w, "a number"))
         elif allow.is_allowed(w) or w in ("I", "I'm", "I'd", "I've", "I'll"):
             continue

@@ -28,6 +28,8 @@ def is_word(token: str, lemma: str = "") -> bool:
     w = _words()
     if t in w or (lemma and fold(lemma) in w):
         return True
+    if "'" in t:  # don't, she'd, we're
+        return t.split("'")[0] in w or t.replace("n't", "") in w
     for end, put in (("s", ""), ("es", ""), ("ies", "y"), ("ed", ""), ("ed", "e"), ("ied", "y"), ("ing", ""),
                      ("ing", "e"), ("ly", ""), ("er", ""), ("est", ""), ("n't", "")):
         if t.endswith(end) and len(t) > len(end) + 2 and t[:-len(end)] + put in w:
