@@ -28,6 +28,8 @@ def is_word(token: str, lemma: str = "") -> bool:
     w = _words()
     if t in w or (lemma and fold(lemma) in w):
         return True
+    if "-" in t.strip("-"):  # ex-partner, self-harm
+        return all(is_word(part) for part in t.split("-") if part)
     if "'" in t:  # don't, she'd, we're
         return t.split("'")[0] in w or t.replace("n't", "") in w
     for end, put in (("s", ""), ("es", ""), ("ies", "y"), ("ed", ""), ("ed", "e"), ("ied", "y"), ("ing", ""),
