@@ -586,9 +586,13 @@ class ConsultationShared(Event):
 
     name: ClassVar[str] = "consultation-shared"
     summary: Any = None
+    marked_words: int = 0   # words the preview marked for the author to check
 
     def target(self):
         return "consultation-summary", str(self.summary.pk)
+
+    def data(self):
+        return {"marked_words": self.marked_words}
 
 
 @dataclass(kw_only=True)
@@ -647,8 +651,27 @@ class PracticeReportExported(Event):
         return {"period": self.period}
 
 
+@dataclass(kw_only=True)
+class NoteDeidentified(Event):
+    """Notes about a client went through the PHI filter from the command line (`stillhere deidentify`).
+
+    name: note-deidentified
+    """
+
+    name: ClassVar[str] = "note-deidentified"
+    notes: int = 0
+    mode: str = ""       # "client" (one note) or "jsonl" (a batch)
+    operator: str = ""   # the operating-system account that ran the command
+
+    def target(self):
+        return "client", str(self.client.pk)
+
+    def data(self):
+        return {"notes": self.notes, "mode": self.mode, "operator": self.operator}
+
+
 EVENTS += (RiskReviewed, LetterPreviewed, ReflectionSaved, ReflectionViewed, ConsultationShared,
-           ConsultationViewed, EncryptionKeysRotated, PracticeReportViewed, PracticeReportExported)
+           ConsultationViewed, EncryptionKeysRotated, PracticeReportViewed, PracticeReportExported, NoteDeidentified)
 
 
 def record(event: Event) -> AuditEvent:

@@ -71,6 +71,9 @@ class ConsultationSummary(models.Model):
     practice = models.ForeignKey(Practice, models.CASCADE, related_name="+")
     reflection = models.ForeignKey(Reflection, models.CASCADE, related_name="summaries")
     text = EncryptedTextField()
+    # Who read it, with the words that might still identify marked, and said it could go.
+    reviewed_by = models.ForeignKey(Membership, models.SET_NULL, null=True, blank=True, related_name="+")
+    marked_words = models.PositiveIntegerField(default=0)   # how many were marked when it was shared
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -20,6 +20,7 @@ from .deidentify import consultation_summary
 from .facts import gather
 from .forms import ReflectionForm
 from .models import ConsultationSummary, Reflection
+from .phi.review import flags, segments
 from .prompts import prompts
 
 
@@ -120,20 +121,33 @@ def review(request, episode_id):
 @member_required
 @require_POST
 def make_summary(request, pk):
-    """Produce a de-identified summary for the author to read; it is shared
-    with consultants only when the author says so."""
+    """Produce a de-identified summary for the author to read, with what might
+    still identify marked; it is shared with consultants only when the author
+    has checked it and says so."""
     m = request.membership
     reflection = _own_reflection_or_404(m, pk)
-    text = consultation_summary(reflection, gather(reflection.episode), random.SystemRandom())
-    if request.POST.get("action") == "share":
-        text = request.POST.get("text", "").replace("\r\n", "\n").strip() or text
+    action = request.POST.get("action")
+    edited = request.POST.get("text", "").replace("\r\n", "\n").strip()[:20000]
+    if action in ("share", "check") and edited:
+        text = edited
+    else:
+        text = consultation_summary(reflection, gather(reflection.episode), random.SystemRandom())
+    marked = flags(text)
+    if action == "share":
+        if request.POST.get("reviewed") != "yes":
+            return render(request, "reflection/summary_preview.html", {
+                "reflection": reflection, "text": text, "segments": segments(text, marked), "marked": marked,
+                "error": "Please tick the box to say you have read the summary and checked the marked words."},
+                status=400)
         summary = ConsultationSummary.objects.create(practice_id=reflection.practice_id, reflection=reflection,
-                                                     text=text[:20000])
-        record(ConsultationShared(practice=m.practice, actor=request.user, summary=summary))
+                                                     text=text, reviewed_by=m, marked_words=len(marked))
+        record(ConsultationShared(practice=m.practice, actor=request.user, summary=summary,
+                                  marked_words=len(marked)))
         messages.success(request, "Shared with the practice's consultants, without names, places, contact "
                                   "details or real dates.")
         return redirect("reflection:review", episode_id=reflection.episode_id)
-    return render(request, "reflection/summary_preview.html", {"reflection": reflection, "text": text})
+    return render(request, "reflection/summary_preview.html", {
+        "reflection": reflection, "text": text, "segments": segments(text, marked), "marked": marked})
 
 
 def _readable_summaries(member):

@@ -11,7 +11,7 @@ from django.test import override_settings
 from stillhere.audit.models import AuditEvent
 from stillhere.clients.models import Appointment, Episode, SessionMarker
 from stillhere.reflection.crypto import DecryptionError
-from stillhere.reflection.deidentify import scrub, shift_dates
+from stillhere.reflection.deidentify_regex import scrub, shift_dates
 from stillhere.reflection.models import ConsultationSummary, Reflection
 from stillhere.test import BaseTestCase
 
@@ -80,7 +80,7 @@ class ReflectionTestCase(BaseTestCase):
                        "7700 900123", "Leeds", "5 Jan 2026", "Alice", "Riverside"):
             self.assertNotIn(secret, text)
         self.assertIn("[client] came in 30 minutes late on", text)
-        self.assertIn("[name removed]", text)
+        self.assertIn("her brother [name] at the end", text)
         self.assertIn("week 1, attended, session 1, 30 min late, hard session", text)
         self.assertIn("A referral (another service or specialist).", text)
         self.assertFalse(ConsultationSummary.objects.exists())  # nothing shared until the author says so
@@ -88,8 +88,13 @@ class ReflectionTestCase(BaseTestCase):
     def test_a_shared_summary_is_read_by_consultants_and_no_one_else(self):
         self.write("complete")
         reflection = Reflection.objects.get()
-        self.client.post(f"/reflection/{reflection.pk}/summary/", {"action": "share", "text": "A case, edited."})
+        r = self.client.post(f"/reflection/{reflection.pk}/summary/", {"action": "share", "text": "A case, edited."})
+        self.assertContains(r, "Please tick the box", status_code=400)
+        self.assertFalse(ConsultationSummary.objects.exists())
+        self.client.post(f"/reflection/{reflection.pk}/summary/",
+                         {"action": "share", "text": "A case, edited.", "reviewed": "yes"})
         summary = ConsultationSummary.objects.get()
+        self.assertEqual(summary.reviewed_by, self.alice)
         self.login(self.cora)
         self.assertContains(self.client.get("/consultation/"), f"Case summary {summary.pk}")
         r = self.client.get(f"/consultation/{summary.pk}/")
@@ -100,7 +105,25 @@ class ReflectionTestCase(BaseTestCase):
             self.login(member)
             self.assertEqual(self.client.get(f"/consultation/{summary.pk}/").status_code, 404, member)
 
-    def test_an_unknown_capitalised_word_mid_sentence_is_treated_as_a_name(self):
+    def test_the_preview_marks_what_might_still_identify_and_sharing_records_who_checked(self):
+        self.write("complete")
+        reflection = Reflection.objects.get()
+        url = f"/reflection/{reflection.pk}/summary/"
+        r = self.client.post(url, {"action": "preview"})
+        self.assertNotIn("Tomas", r.content.decode())
+        edited = r.context["text"] + "\nShe works at the only tattoo parlour on Quayside, unit 77."
+        r = self.client.post(url, {"action": "check", "text": edited})
+        marked = {f.word for f in r.context["marked"]}
+        self.assertEqual(marked, {"Quayside", "77"})
+        self.assertContains(r, '<mark class="phi-check" title="Check: a capitalised word">Quayside')
+        self.client.post(url, {"action": "share", "text": edited.replace("on Quayside, unit 77", ""),
+                               "reviewed": "yes"})
+        summary = ConsultationSummary.objects.get()
+        self.assertEqual((summary.reviewed_by, summary.marked_words), (self.alice, 0))
+        event = AuditEvent.objects.get(verb="consultation-shared")
+        self.assertEqual((event.actor, event.data), (self.alice.user, {"marked_words": 0}))
+
+    def test_the_regex_baseline_treats_an_unknown_capitalised_word_mid_sentence_as_a_name(self):
         out = scrub("She said Marguerite was cross. I use CBT. We met in March.", self.episode, timedelta(0))
         self.assertEqual(out, "She said [name removed] was cross. I use CBT. We met in March.")
 
