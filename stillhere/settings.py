@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "stillhere.desk",
     "stillhere.simulator",
     "stillhere.ingest",
+    "stillhere.worker",
 ]
 
 MIDDLEWARE = [
@@ -137,6 +138,13 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Behind the HTTPS reverse proxy of deploy/ (SECURE_COOKIES=True): trust its
+# X-Forwarded-Proto, which only it can set (gunicorn listens on loopback),
+# and tell browsers to use HTTPS only, for HSTS_SECONDS.
+if SESSION_COOKIE_SECURE:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = envint("HSTS_SECONDS", "0")
+CSRF_TRUSTED_ORIGINS = [o for o in os.getenv("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"  # stored times are UTC; each practice displays in its own zone

@@ -5,7 +5,7 @@ from .models import Membership, Practice
 
 @admin.register(Practice)
 class PracticeAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "timezone")
+    list_display = ("name", "slug", "timezone", "morning_scan_at")
 
 
 @admin.register(Membership)

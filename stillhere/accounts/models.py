@@ -6,6 +6,7 @@ it they see (see permissions.py).
 """
 
 import zoneinfo
+from datetime import time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -34,6 +35,10 @@ class Practice(models.Model):
     lapse_factor = models.FloatField(
         default=DEFAULT_LAPSE_FACTOR, validators=[MinValueValidator(1.2), MaxValueValidator(6.0)],
         help_text="A gap this many times the client's usual gap, with nothing booked, is a lapse.")
+    # When `stillhere worker` runs the morning scan, in the practice's zone:
+    # before the first clinician opens the inbox.
+    morning_scan_at = models.TimeField(
+        default=time(6, 0), help_text="Local time each morning when the day's list of who needs attention is made.")
     created = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
