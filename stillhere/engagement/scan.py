@@ -27,6 +27,7 @@ from stillhere.accounts.models import Practice
 from stillhere.clients.models import Appointment, Episode
 from stillhere.features.snapshot import SnapshotError, from_snapshot, read_meta
 from stillhere.features.sources import from_django
+from stillhere.features.spark import from_snapshot_spark
 from stillhere.lib.progress import Progress
 from stillhere.risk import default_model, noshow
 from stillhere.risk.models import CurrentRisk, NoShowRisk, RiskScore
@@ -46,11 +47,12 @@ class ScanOutcome:
     changes: int = 0
 
 
-def scored_frame(practice: Practice, as_of: datetime,
-                 snapshot: Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def scored_frame(practice: Practice, as_of: datetime, snapshot: Path | None = None,
+                 engine: str = "duckdb") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Features, scores and derived states for the practice's episodes, and
     no-show scores for their upcoming appointments, as of `as_of`: in the
-    database, or in DuckDB over a snapshot of it (`stillhere snapshot`)."""
+    database, or over a snapshot of it (`stillhere snapshot`) in DuckDB or
+    Spark (`engine`)."""
     T = int(as_of.timestamp())
     if snapshot is None:
         src = from_django(practice.id)
@@ -58,7 +60,7 @@ def scored_frame(practice: Practice, as_of: datetime,
             src.backend.raw_sql(PG_SESSION)
     else:
         _check_snapshot(snapshot, practice, as_of)
-        src = from_snapshot(snapshot)
+        src = from_snapshot(snapshot) if engine == "duckdb" else from_snapshot_spark(snapshot)
     rules = Rules.for_practice(practice)
     offset = int(as_of.astimezone(practice.tz).utcoffset().total_seconds())
     key = (src.backend.name, snapshot is not None, practice.id, rules, default_model.MODEL_VERSION)
@@ -88,9 +90,10 @@ def _check_snapshot(folder: Path, practice: Practice, as_of: datetime) -> None:
 
 
 def scan_practice(practice: Practice, as_of: datetime, store: bool = True,
-                  progress: Progress | None = None, snapshot: Path | None = None) -> ScanOutcome:
+                  progress: Progress | None = None, snapshot: Path | None = None,
+                  engine: str = "duckdb") -> ScanOutcome:
     progress = progress or Progress(1, stream=io.StringIO())  # not a terminal: draws nothing
-    df, upcoming = scored_frame(practice, as_of, snapshot)
+    df, upcoming = scored_frame(practice, as_of, snapshot, engine)
     progress.total = max(len(df), 1)
     progress.advance(0, "Scanning episodes")
     out = ScanOutcome(as_of)

@@ -27,6 +27,10 @@ _lock = Lock()
 def run(backend, key, build: Callable[[int], ibis.Table], as_of_s: int) -> pd.DataFrame:
     """Execute `build(as_of_s)` on `backend`, compiling it only once per key."""
     sql, schema = _compiled(backend, key, build)
+    if backend.name == "pyspark":
+        # A Spark DataFrame, not a DB-API cursor: through Arrow, like DuckDB's.
+        table = backend._session.sql(sql.replace(str(SENTINEL), str(int(as_of_s)))).toArrow()
+        return PandasData.convert_table(table.to_pandas(), schema)
     with backend._safe_raw_sql(sql.replace(str(SENTINEL), str(int(as_of_s)))) as cur:
         rows = cur.fetchall()
         names = [d[0] for d in cur.description]

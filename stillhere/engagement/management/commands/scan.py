@@ -1,4 +1,5 @@
 import json
+import os
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -35,11 +36,19 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="compute and print, change nothing")
         parser.add_argument("--snapshot", type=Path, help="compute in DuckDB over this snapshot of the practice "
                             "(stillhere snapshot) instead of in the database; results are stored as usual")
+        parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                            help="with --snapshot: compute in DuckDB in this process (default) or on Spark")
+        parser.add_argument("--spark-master", metavar="URL", help="with --engine spark: the cluster, e.g. "
+                            "spark://host:7077 (default STILLHERE_SPARK_MASTER, else a local Spark on 2 cores)")
 
     def handle(self, *args, **opts):
         practices = Practice.objects.order_by("id")
         if opts["snapshot"] and not opts["practice"]:
             raise CommandError("A snapshot holds one practice: say which with --practice SLUG.")
+        if opts["engine"] == "spark" and not opts["snapshot"]:
+            raise CommandError("Spark reads a snapshot: give --snapshot DIR (write one with stillhere snapshot).")
+        if opts["spark_master"]:
+            os.environ["STILLHERE_SPARK_MASTER"] = opts["spark_master"]
         if opts["practice"]:
             practices = practices.filter(slug=opts["practice"])
             if not practices:
@@ -52,7 +61,7 @@ class Command(BaseCommand):
                 else:
                     as_of = snapshot_written_at(opts["snapshot"]) if opts["snapshot"] else timezone.now()
                 outcome = scan_practice(practice, as_of, store=not opts["dry_run"], progress=progress,
-                                        snapshot=opts["snapshot"])
+                                        snapshot=opts["snapshot"], engine=opts["engine"])
             except SnapshotError as e:
                 raise CommandError(str(e)) from None
             if opts["json"]:
