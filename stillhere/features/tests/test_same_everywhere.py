@@ -1,6 +1,7 @@
 """The feature definitions give the same answers in the operational database
 (SQLite or PostgreSQL, whichever this suite runs on), in DuckDB over the
-simulator's Parquet files, and in DuckDB over a snapshot of the database."""
+simulator's Parquet files, and in DuckDB and in Spark (a local one, started
+once for the class) over a snapshot of the database."""
 
 import tempfile
 from datetime import date, datetime, timedelta, timezone
@@ -16,6 +17,7 @@ from stillhere.engagement.rules import derive
 from stillhere.features.episode import episode_features
 from stillhere.features.snapshot import from_snapshot, write_snapshot
 from stillhere.features.sources import from_django, from_parquet
+from stillhere.features.spark import connect as spark_connect
 from stillhere.measures.bulk import load_measures
 from stillhere.clients.bulk import load_practice
 from stillhere.risk.default_model import score
@@ -60,6 +62,7 @@ class SameEverywhereTestCase(TestCase):
                   .values_list("pk", "external_id")}
         snapshot = Path(self.tmp.name) / "snapshot"
         write_snapshot(from_django(self.practice.id), snapshot)
+        spark_con = spark_connect()
         checked = 0
         for days_back in (0, 40, 200):
             as_of = datetime.combine(AS_OF, datetime.min.time(), timezone.utc) - timedelta(days=days_back)
@@ -67,10 +70,12 @@ class SameEverywhereTestCase(TestCase):
             db = self.frame(from_django(self.practice.id), T, db_ids)
             duck = self.frame(from_parquet(Path(self.tmp.name)), T, lambda x: int(x))
             snap = self.frame(from_snapshot(snapshot), T, db_ids)
+            spark = self.frame(from_snapshot(snapshot, spark_con), T, db_ids)
             self.assertEqual(list(db.index), list(duck.index))
             self.assertEqual(list(db.index), list(snap.index))
+            self.assertEqual(list(db.index), list(spark.index))
             self.assertGreater(len(db), 50)
-            for col, (a, b) in [(c, (db[c], other[c])) for c in COLUMNS for other in (duck, snap)]:
+            for col, (a, b) in [(c, (db[c], other[c])) for c in COLUMNS for other in (duck, snap, spark)]:
                 if a.dtype.kind in "fc" or b.dtype.kind in "fc":
                     np.testing.assert_allclose(a.astype(float), b.astype(float), rtol=1e-9, equal_nan=True,
                                                err_msg=f"{col} as of {as_of:%Y-%m-%d}")
@@ -81,4 +86,4 @@ class SameEverywhereTestCase(TestCase):
                 checked += 1
             # The simulated practice exercises the rules, not only "active".
             self.assertGreater(db["derived_state"].nunique(), 2)
-        self.assertEqual(checked, 3 * 2 * len(COLUMNS))
+        self.assertEqual(checked, 3 * 3 * len(COLUMNS))
