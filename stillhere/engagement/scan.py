@@ -91,9 +91,10 @@ def _check_snapshot(folder: Path, practice: Practice, as_of: datetime) -> None:
 
 def scan_practice(practice: Practice, as_of: datetime, store: bool = True,
                   progress: Progress | None = None, snapshot: Path | None = None,
-                  engine: str = "duckdb") -> ScanOutcome:
+                  engine: str = "duckdb", frames: tuple | None = None) -> ScanOutcome:
+    """`frames`: this practice's part of a scan of many (platform_scan.py)."""
     progress = progress or Progress(1, stream=io.StringIO())  # not a terminal: draws nothing
-    df, upcoming = scored_frame(practice, as_of, snapshot, engine)
+    df, upcoming = frames if frames is not None else scored_frame(practice, as_of, snapshot, engine)
     progress.total = max(len(df), 1)
     progress.advance(0, "Scanning episodes")
     out = ScanOutcome(as_of)

@@ -34,7 +34,11 @@ def session(master: str | None = None):
                .config("spark.sql.session.timeZone", "UTC")
                .config("spark.ui.showConsoleProgress", "false"))
     if master.startswith("local"):
-        # One machine: a few shuffle partitions, not Spark's 200 for a cluster.
+        # One machine: everything on loopback (Spark would otherwise pick the
+        # first network interface), a few shuffle partitions, not 200.
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        builder = (builder.config("spark.driver.host", "127.0.0.1")
+                   .config("spark.driver.bindAddress", "127.0.0.1"))
         builder = builder.config("spark.sql.shuffle.partitions", os.getenv("STILLHERE_SPARK_PARTITIONS", "4"))
         builder = builder.config("spark.ui.enabled", os.getenv("STILLHERE_SPARK_UI", "false"))
     spark = builder.getOrCreate()

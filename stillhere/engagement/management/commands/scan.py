@@ -36,6 +36,8 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="compute and print, change nothing")
         parser.add_argument("--snapshot", type=Path, help="compute in DuckDB over this snapshot of the practice "
                             "(stillhere snapshot) instead of in the database; results are stored as usual")
+        parser.add_argument("--all-practices", action="store_true", help="with --snapshot: scan every practice "
+                            "of a snapshot of all practices (stillhere snapshot --all-practices) in one job")
         parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
                             help="with --snapshot: compute in DuckDB in this process (default) or on Spark")
         parser.add_argument("--spark-master", metavar="URL", help="with --engine spark: the cluster, e.g. "
@@ -43,6 +45,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         practices = Practice.objects.order_by("id")
+        if opts["all_practices"]:
+            return self.all_practices(opts)
         if opts["snapshot"] and not opts["practice"]:
             raise CommandError("A snapshot holds one practice: say which with --practice SLUG.")
         if opts["engine"] == "spark" and not opts["snapshot"]:
@@ -74,3 +78,23 @@ class Command(BaseCommand):
                 summary = ", ".join(f"{n} {s}" for s, n in sorted(states.items(), key=lambda kv: -kv[1]))
                 self.stdout.write(f"{practice.slug}: {len(outcome.episodes)} episodes as of "
                                   f"{as_of:%Y-%m-%d %H:%M %Z} ({summary}); {outcome.changes} state changes")
+
+    def all_practices(self, opts):
+        from stillhere.engagement.platform_scan import platform_written_at, scan_all_practices
+
+        if not opts["snapshot"] or opts["practice"]:
+            raise CommandError("--all-practices scans a snapshot of all practices: give --snapshot DIR "
+                               "(stillhere snapshot --all-practices) and no --practice.")
+        try:
+            written = platform_written_at(opts["snapshot"])
+            as_of = parse_as_of(opts["as_of"], timezone.get_current_timezone()) if opts["as_of"] else written
+            outcomes = scan_all_practices(opts["snapshot"], as_of, engine=opts["engine"], store=not opts["dry_run"])
+        except SnapshotError as e:
+            raise CommandError(str(e)) from None
+        for practice, outcome in outcomes:
+            if opts["json"]:
+                for obj in outcome.episodes:
+                    self.stdout.write(json.dumps(obj))
+            else:
+                self.stdout.write(f"{practice.slug}: {len(outcome.episodes)} episodes as of "
+                                  f"{as_of:%Y-%m-%d %H:%M %Z}; {outcome.changes} state changes")

@@ -5,6 +5,7 @@ from django.db import connection, transaction
 
 from stillhere.accounts.models import Practice
 from stillhere.audit.events import SnapshotWritten, record
+from stillhere.features.platform import write_platform_snapshot
 from stillhere.features.snapshot import write_snapshot
 from stillhere.features.sources import CANONICAL, from_django
 from stillhere.lib.progress import Progress
@@ -17,8 +18,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--practice", help="practice slug (needed when there is more than one)")
         parser.add_argument("--out", type=Path, required=True, help="folder to write the snapshot into")
+        parser.add_argument("--all-practices", action="store_true",
+                            help="every practice of the install in one snapshot, partitioned by practice "
+                                 "(for `stillhere scan --all-practices --snapshot DIR`)")
 
     def handle(self, *args, **opts):
+        if opts["all_practices"]:
+            return self.all_practices(opts["out"])
         practice = _practice(opts["practice"])
         progress = Progress(len(CANONICAL), label="Snapshot", stream=self.stderr._out)
         # One consistent view of the facts: every table read in one transaction,
@@ -37,6 +43,25 @@ class Command(BaseCommand):
         record(SnapshotWritten(practice=practice, folder=str(Path(opts["out"]).resolve()), rows=counts))
         self.stdout.write(f"{practice.slug}: snapshot written to {opts['out']} ("
                           + ", ".join(f"{n:,} {name}" for name, n in counts.items()) + ")")
+
+
+    def all_practices(self, out: Path):
+        practices = list(Practice.objects.order_by("id"))
+        if not practices:
+            raise CommandError("There is no practice yet.")
+        progress = Progress(len(practices), label="Snapshot", stream=self.stderr._out)
+        with transaction.atomic():   # one consistent view of every practice, as above
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cur:
+                    cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            meta = write_platform_snapshot(from_django, [(p.id, p.slug) for p in practices], out,
+                                           on_practice=lambda slug: progress.advance(1, f"Snapshot: {slug}"))
+        progress.close()
+        for p in practices:
+            record(SnapshotWritten(practice=p, folder=str(Path(out).resolve()), rows=meta["practices"][str(p.id)]["rows"]))
+        total = sum(part["rows"]["appointments"] for part in meta["practices"].values())
+        self.stdout.write(f"all practices: snapshot of {len(practices)} practices written to {out} "
+                          f"({total:,} appointments), partitioned by practice")
 
 
 def _practice(slug: str | None) -> Practice:
