@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from .snapshot import FORMAT, TABLES, SnapshotError, write_snapshot
+from .snapshot import FORMAT, TABLES, read_meta, write_snapshot
 from .sources import CANONICAL, Sources
 
 META = "platform.json"
@@ -62,18 +62,7 @@ def write_platform_snapshot(sources_for: Callable[[int], Sources], practices: li
 
 
 def read_platform_meta(folder: Path) -> dict:
-    path = Path(folder) / META
-    try:
-        meta = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise SnapshotError(f"{folder} is not a snapshot of all practices (it has no {META}); write one with "
-                            "`stillhere snapshot --all-practices`.") from None
-    except json.JSONDecodeError as e:
-        raise SnapshotError(f"{path} is not valid JSON (line {e.lineno}): {e.msg}") from None
-    if meta.get("format") != FORMAT:
-        raise SnapshotError(f"{path} is snapshot format {meta.get('format')!r}; this version reads format {FORMAT}. "
-                            "Write it again with `stillhere snapshot --all-practices`.")
-    return meta
+    return read_meta(folder, META, "a snapshot of all practices", "stillhere snapshot --all-practices")
 
 
 def from_platform_snapshot(folder: Path, con, practice_ids: list[int]) -> Sources:

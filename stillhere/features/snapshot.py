@@ -94,18 +94,19 @@ def _shaped(src: Sources, name: str) -> ibis.Table:
     return t
 
 
-def read_meta(folder: Path) -> dict:
-    path = Path(folder) / "snapshot.json"
+def read_meta(folder: Path, name: str = "snapshot.json", kind: str = "a snapshot",
+              command: str = "stillhere snapshot") -> dict:
+    path = Path(folder) / name
     try:
         meta = json.loads(path.read_text())
     except FileNotFoundError:
-        raise SnapshotError(f"{folder} is not a snapshot (it has no snapshot.json); "
-                            "write one with `stillhere snapshot`.") from None
+        raise SnapshotError(f"{folder} is not {kind} (it has no {name}); "
+                            f"write one with `{command}`.") from None
     except json.JSONDecodeError as e:
         raise SnapshotError(f"{path} is not valid JSON (line {e.lineno}): {e.msg}") from None
     if meta.get("format") != FORMAT:
         raise SnapshotError(f"{path} is snapshot format {meta.get('format')!r}; this version reads format {FORMAT}. "
-                            "Write it again with `stillhere snapshot`.")
+                            f"Write it again with `{command}`.")
     return meta
 
 
