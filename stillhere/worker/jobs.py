@@ -53,14 +53,18 @@ def due_now(now: datetime) -> list[Due]:
 
 
 def claim(due: Due, worker: str, now: datetime) -> Run | None:
-    """The Run row for this slot if this worker may run it now, else None."""
-    try:
-        with transaction.atomic():
-            return Run.objects.create(job=due.job, scope=due.scope, slot=due.slot, worker=worker, started=now)
-    except IntegrityError:
-        pass
+    """The Run row for this slot if this worker may run it now, else None.
+
+    Looked up first: a daily slot already run is the usual case every
+    minute after, and a refused INSERT would be an error in the database's log."""
     run = Run.objects.filter(job=due.job, scope=due.scope, slot=due.slot).first()
-    if run is None or run.ok is not False or run.attempts >= MAX_ATTEMPTS or due.job == Run.Job.TICK:
+    if run is None:
+        try:
+            with transaction.atomic():
+                return Run.objects.create(job=due.job, scope=due.scope, slot=due.slot, worker=worker, started=now)
+        except IntegrityError:
+            return None   # another worker, at this very moment
+    if run.ok is not False or run.attempts >= MAX_ATTEMPTS or due.job == Run.Job.TICK:
         return None
     # A failed daily job: try again, if no other worker just did.
     if Run.objects.filter(pk=run.pk, ok=False, attempts=run.attempts).update(

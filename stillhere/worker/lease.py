@@ -17,7 +17,7 @@ import threading
 import uuid
 from datetime import timedelta
 
-from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db import IntegrityError, OperationalError, close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -82,7 +82,11 @@ class Heartbeat:
         try:
             while not self._stop.wait(self.ttl.total_seconds() / 3):
                 close_old_connections()
-                if not claim(self.holder, self.ttl):
+                try:
+                    held = claim(self.holder, self.ttl)
+                except OperationalError:
+                    continue   # SQLite busy with the job's own writes: the next beat will do
+                if not held:
                     self.lost.set()
                     return
         finally:
