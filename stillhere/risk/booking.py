@@ -24,15 +24,15 @@ from . import noshow
 from .calibration import weights_for
 
 
-def score_bookings(practice, now: datetime, *, created_after_id: int | None = None, ids=()) -> int:
+def score_bookings(practice, now: datetime, *, created_after_id: int | None = None, ids=()) -> list:
     """Score the practice's appointments with an id above `created_after_id`
     (rows just inserted) or in `ids` (rows just changed), as of `now`;
-    store one NoShowRisk each. Returns how many were scored."""
+    store and return one NoShowRisk each."""
     from .models import NoShowRisk
 
     ids = list(ids)
     if created_after_id is None and not ids:
-        return 0
+        return []
     src = noshow.portable(from_django(practice.id))
     tz = practice.tz
     offset = int(now.astimezone(tz).utcoffset().total_seconds())
@@ -54,7 +54,7 @@ def score_bookings(practice, now: datetime, *, created_after_id: int | None = No
                        reasons=noshow.reasons(r), model_version=weights.version)
             for r in rows.to_dict("records")]
     NoShowRisk.objects.bulk_create(objs, batch_size=2000)
-    return len(objs)
+    return objs
 
 
 def after_import(practice, now: datetime, *, created_after_id: int | None, ids=()) -> int:
@@ -64,7 +64,7 @@ def after_import(practice, now: datetime, *, created_after_id: int | None, ids=(
     from .calibration import refit_if_due
 
     refit_if_due(practice, now)
-    return score_bookings(practice, now, created_after_id=created_after_id, ids=ids)
+    return len(score_bookings(practice, now, created_after_id=created_after_id, ids=ids))
 
 
 def appointment_booked(appointment, now: datetime | None = None) -> float | None:
@@ -73,13 +73,8 @@ def appointment_booked(appointment, now: datetime | None = None) -> float | None
     longer booked or already past."""
     from django.utils import timezone
 
-    from .models import NoShowRisk
-
-    now = now or timezone.now()
-    score_bookings(appointment.practice, now, ids=[appointment.pk])
-    last = (NoShowRisk.objects.filter(appointment=appointment, as_of=now, moment=NoShowRisk.Moment.BOOKING)
-            .order_by("-id").first())
-    return last.probability if last else None
+    scored = score_bookings(appointment.practice, now or timezone.now(), ids=[appointment.pk])
+    return scored[0].probability if scored else None
 
 
 def latest_risks(appointment_ids) -> dict[int, "object"]:
