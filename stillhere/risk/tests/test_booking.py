@@ -79,3 +79,35 @@ class ScoredAtBookingTestCase(BaseTestCase):
         appt.status = Appointment.Status.CANCELLED
         appt.save()
         self.assertIsNone(appointment_booked(appt))
+
+
+class ImportWarningsTestCase(BaseTestCase):
+    @time_machine.travel(datetime(2026, 3, 10, 10, 0, tzinfo=timezone.utc), tick=False)
+    def test_quirks_in_the_file_are_listed_in_words_and_dates_with_a_z_are_local_dates(self):
+        from stillhere.ingest.tests.helpers import run_with_report
+
+        rows = HEADER.strip() + ",cancelled_at\n" + "".join([
+            "late,r-001,Ana Abbott,alice@example.org,2026-03-02T15:00:00+00:00,attended,2026-03-03T09:00:00+00:00,\n",
+            "oddcancel,r-001,Ana Abbott,alice@example.org,2026-03-20T15:00:00+00:00,cancelled,"
+            "2026-03-05T09:00:00+00:00,2026-03-01T09:00:00+00:00\n",
+            "dateonly,r-001,Ana Abbott,alice@example.org,2026-03-12T00:00:00Z,scheduled,2026-03-09T12:00:00Z,\n",
+            *[f"g{i},g-{i},Guest {i},bob@example.org,2026-03-16T14:00:00+00:00,scheduled,2026-03-09T12:00:00Z,\n"
+              for i in range(4)],
+        ])
+        with tempfile.TemporaryDirectory() as tmp:
+            path = write(tmp, "appointments.csv", rows)
+            code, report, out = run_with_report("appointments", path, "--practice", "hillside")
+        self.assertEqual(code, 0, out)
+        reasons = [w["reason"] for w in report["warnings"]]
+        self.assertEqual(report["warning_count"], 4, reasons)
+        self.assertTrue(any(r.startswith("booked after the appointment (2026-03-02") for r in reasons))
+        self.assertTrue(any(r.startswith("cancelled before it was booked") for r in reasons))
+        self.assertTrue(any("time zone marker" in r for r in reasons))
+        self.assertTrue(any(r.startswith("4 appointments with one clinician start at this minute") for r in reasons))
+        self.assertIn("4 things to check (imported as the file says):", out)
+        # Hillside is in Chicago: the 12th, not the evening of the 11th.
+        a = Appointment.objects.get(external_id="dateonly")
+        local = a.start.astimezone(self.hillside.tz)
+        self.assertEqual((str(local.date()), local.hour), ("2026-03-12", 0))
+        # The date-only appointment and the four guests are scored at once.
+        self.assertEqual(report["noshow_scored"], 5)
