@@ -19,6 +19,14 @@ from datetime import time
 
 from django.db.models import Count, Q
 
+
+def _day(d) -> str:
+    return f"{d:%a} {d.day} {d:%b %Y}"
+
+
+def _at(d) -> str:
+    return f"{_day(d)}, {d:%H:%M}"
+
 LISTED_PER_KIND = 5
 SAME_MINUTE = 3     # this many appointments with one clinician at one minute is worth a word
 
@@ -47,13 +55,13 @@ class ImportChecks:
             s, b = start.astimezone(self.tz), booked.astimezone(self.tz)
             dated = s.time() == time(0)  # a date-only appointment: compare days, not minutes
             if (b.date() > s.date()) if dated else (b > s):
-                self.note("booked_after", file, line, "booked_at", f"{b:%Y-%m-%d %H:%M}",
-                          f"booked after the appointment ({s:%Y-%m-%d}{'' if dated else f' {s:%H:%M}'}); "
+                self.note("booked_after", file, line, "booked_at", _at(b),
+                          f"booked after the appointment ({_day(s) if dated else _at(s)}); "
                           "its lead time is taken as none")
         if cancelled and booked and cancelled < booked:
             c = cancelled.astimezone(self.tz)
-            self.note("cancelled_before", file, line, "cancelled_at", f"{c:%Y-%m-%d %H:%M}",
-                      f"cancelled before it was booked ({booked.astimezone(self.tz):%Y-%m-%d %H:%M})")
+            self.note("cancelled_before", file, line, "cancelled_at", _at(c),
+                      f"cancelled before it was booked ({_at(booked.astimezone(self.tz))})")
 
     def same_minute(self, appointments, label) -> None:
         """Appointments this import wrote that share a clinician and a start minute."""
@@ -67,7 +75,7 @@ class ImportChecks:
             local = row["start"].astimezone(self.tz)
             if local.time() == time(0):
                 continue   # date-only appointments all sit at midnight
-            self.note("same_minute", label, None, "start", f"{local:%Y-%m-%d %H:%M}",
+            self.note("same_minute", label, None, "start", _at(local),
                       f"{row['n']} appointments with one clinician start at this minute: the export may have "
                       "lost their times of day, or a group was entered one by one")
 
