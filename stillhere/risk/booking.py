@@ -48,7 +48,7 @@ def score_bookings(practice, now: datetime, *, created_after_id: int | None = No
     moments = a.filter(pick & (a.status == "scheduled") & (a.start_s >= day_start)).select(
         "appointment_id", "episode_id", "start_s", booked_s=booked_s, as_of_s=ibis.literal(T, "int64"))
     weights = weights_for(practice)
-    rows = noshow.scores(src, moments, weights, offset).select(noshow.COLUMNS).to_pyarrow().to_pandas()
+    rows = noshow.frame(noshow.scores(src, moments, weights, offset).select(noshow.COLUMNS))
     objs = [NoShowRisk(practice=practice, appointment_id=int(r["appointment_id"]), as_of=now,
                        moment=NoShowRisk.Moment.BOOKING, probability=float(r["noshow_risk"]),
                        reasons=noshow.reasons(r), model_version=weights.version)

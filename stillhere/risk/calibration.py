@@ -70,7 +70,7 @@ def scored_history(src, as_of_s: int, at: str = "booking", utc_offset_s: int = 0
     s = noshow.scores(src, moments.drop("y"), weights, utc_offset_s)
     y = moments.select(k="appointment_id", y="y")
     s = s.inner_join(y, s.appointment_id == y.k).select(*noshow.COLUMNS, "y", "booked_s")
-    return s.to_pyarrow().to_pandas()
+    return noshow.frame(s)
 
 
 @dataclass

@@ -125,6 +125,22 @@ def portable(src):
                    backend=con)
 
 
+def frame(expr: ibis.Table):
+    """Run `expr` and return a pandas frame. In DuckDB through Arrow; on
+    PostgreSQL through Django's own cursor (Ibis's Arrow path opens a named
+    server-side cursor, which a Django transaction does not keep)."""
+    import pandas as pd
+    from ibis.formats.pandas import PandasData
+
+    backend = expr._find_backend()
+    if backend.name == "duckdb":
+        return expr.to_pyarrow().to_pandas()
+    with backend._safe_raw_sql(str(backend.compile(expr))) as cur:
+        rows = cur.fetchall()
+        names = [d[0] for d in cur.description]
+    return PandasData.convert_table(pd.DataFrame.from_records(rows, columns=names), expr.schema())
+
+
 def booking_facts(src, moments: ibis.Table) -> ibis.Table:
     """What was known of each appointment in `moments` at its `as_of_s`.
 
