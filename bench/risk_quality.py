@@ -85,7 +85,7 @@ def main():
             df["as_of"] = as_of
             rows.append(df)
 
-            up = noshow.noshow_scores(noshow.upcoming_appointments(src, T), f).filter(lambda u: u.start_s < T + 7 * 86400)
+            up = noshow.scores(src, noshow.upcoming_appointments(src, T)).filter(lambda u: u.start_s < T + 7 * 86400)
             u = up.select("appointment_id", "noshow_risk").execute()
             u["y"] = appts.loc[u.appointment_id, "status"].isin(["no_show", "late_cancel"]).astype(int).values
             shows.append(u)

@@ -3,7 +3,8 @@
 1. Compute features, the dropout score and the derived state for every
    episode still open or recently ended, in one in-database query, and list
    the upcoming appointments (query.py).
-2. Score every upcoming appointment for no-show risk from those features.
+2. Score every upcoming appointment for no-show risk (risk/noshow.py), first
+   appointments of episodes not yet started included.
 3. Reconcile each derived state with the episode's current one (reconcile.py)
    and record every change through `change_state`, with its reason in words.
 4. Store the scores: history rows plus the latest per episode.
@@ -30,6 +31,7 @@ from stillhere.features.sources import from_django
 from stillhere.features.spark import from_snapshot_spark
 from stillhere.lib.progress import Progress
 from stillhere.risk import default_model, noshow
+from stillhere.risk.calibration import weights_for
 from stillhere.risk.models import CurrentRisk, NoShowRisk, RiskScore
 
 from . import query
@@ -64,7 +66,7 @@ def scored_frame(practice: Practice, as_of: datetime, snapshot: Path | None = No
     rules = Rules.for_practice(practice)
     offset = int(as_of.astimezone(practice.tz).utcoffset().total_seconds())
     key = (src.backend.name, snapshot is not None, practice.id, rules, default_model.MODEL_VERSION)
-    df, noshows = query.scan_frames(src, T, key, rules, offset)
+    df, noshows = query.scan_frames(src, T, key, rules, offset, weights_for(practice))
     if not isinstance(df, pd.DataFrame):
         df = df.to_pandas()
     # In episode order, whatever order the engine finished in: the same
@@ -108,6 +110,7 @@ def scan_practice(practice: Practice, as_of: datetime, store: bool = True,
                      .values("episode_id").annotate(last=Max("at")).values_list("episode_id", "last"))
 
     scores, current, noshows = [], [], []
+    noshow_version = weights_for(practice).version
     with transaction.atomic():
         for row in df.to_dict("records"):
             episode = episodes[row["episode_id"]]
@@ -146,8 +149,8 @@ def scan_practice(practice: Practice, as_of: datetime, store: bool = True,
             progress.advance()
         for u in upcoming.to_dict("records"):
             noshows.append(NoShowRisk(practice=practice, appointment_id=u["appointment_id"], as_of=as_of,
-                                      probability=float(u["noshow_risk"]), reasons=noshow.reasons(u),
-                                      model_version=default_model.MODEL_VERSION))
+                                      moment=NoShowRisk.Moment.SCAN, probability=float(u["noshow_risk"]),
+                                      reasons=noshow.reasons(u), model_version=noshow_version))
         if store:
             RiskScore.objects.bulk_create(scores, batch_size=2000)
             NoShowRisk.objects.bulk_create(noshows, batch_size=2000)

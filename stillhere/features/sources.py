@@ -49,6 +49,8 @@ class Sources:
     backend: object = None
     # A snapshot's ratings summed up per episode (episode.rating_summaries).
     rating_summaries: ibis.Table | None = None
+    # Appointment reminders handed off: appointment_id, sent_s (risk/noshow.py).
+    reminders: ibis.Table | None = None
 
 
 def _epoch(col):
@@ -144,13 +146,31 @@ def from_django(practice_id: int | None = None) -> Sources:
         safety_s=ibis.ifelse(c.safety_concern, _date_epoch(c.safety_since).fill_null(0), ibis.null("int64")),
         avoidant=_flag(flags, '"avoidant"'), conflict_avoidant=_flag(flags, '"conflict_avoidant"'),
         people_pleasing=_flag(flags, '"people_pleasing"'),
+        birth_s=_date_epoch(c.birth_date),
     )
     measures = _with_previous(m.select(client_id=m.client_id, episode_id=m.episode_id, instrument=m.instrument,
                                        taken_s=_date_epoch(m.taken_on), total=m.total.cast("float64")))
     breaks = b.select(episode_id=b.episode_id, starts_s=_date_epoch(b.starts),
                       ends_s=_date_epoch(b.ends) + DAY)
     return Sources(_with_episode_end(appts, episodes), episodes, clients, _with_episode_end(measures, episodes),
-                   breaks, con)
+                   breaks, con, reminders=_reminders(con, practice_id))
+
+
+# Step statuses in which a reminder reached the client (outreach.models.OutreachStep.HANDED_OFF).
+_HANDED_OFF = ("sent", "to_print", "posted", "to_call", "logged")
+
+
+def _reminders(con, practice_id) -> ibis.Table:
+    """Reminders handed off, one row each, for the no-show score's "reminded" signal."""
+    st, sq = con.table("outreach_outreachstep"), con.table("outreach_sequence")
+    if practice_id is not None:
+        st = st.filter(st.practice_id == practice_id)
+    st = st.filter(st.status.isin(_HANDED_OFF) & st.finished.notnull()).select(
+        k_seq=st.sequence_id, finished=st.finished)
+    sq = sq.filter((sq.kind == "reminder") & sq.appointment_id.notnull()).select(
+        k_id=sq.id, appointment_id=sq.appointment_id)
+    j = st.inner_join(sq, st.k_seq == sq.k_id)
+    return j.select(appointment_id=j.appointment_id, sent_s=_epoch(j.finished))
 
 
 @ibis.udf.scalar.builtin(name="epoch_us")

@@ -10,6 +10,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from . import values as v
+from .checks import ImportChecks
 from .mapping import IGNORED, ITEM, OPTIONAL, REQUIRED, Mapping
 from .progress import open_counted
 
@@ -100,6 +101,7 @@ def _measure_fields(fm, tz, header_cols):
 
 
 MEASURE_EMPTY = {"total": None}
+DATE_FIELDS = {"appointments": ("start", "booked_at", "cancelled_at")}
 
 
 def _columns(kind, header, fm, report, label):
@@ -167,6 +169,8 @@ def read(path, kind: str, mapping: Mapping, tz: ZoneInfo, report, label: str, tr
             else:
                 fields, empty = _measure_fields(fm, tz, sources), MEASURE_EMPTY
             required = set(REQUIRED[kind])
+            dates = DATE_FIELDS.get(kind, ())
+            checks = ImportChecks(report, tz)
             width = len(header)
             batch = []
             for row in reader:
@@ -202,6 +206,9 @@ def read(path, kind: str, mapping: Mapping, tz: ZoneInfo, report, label: str, tr
                     except v.Invalid as e:
                         report.problem(label, line, name, cell, str(e))
                         ok = False
+                        continue
+                    if col in dates and v.dated_with_zone(cell):
+                        checks.date_only(label, line, name, cell)
                 if kind == "measures" and ok:
                     ok = _check_measure(rec, label, line, report)
                 if ok:
@@ -211,6 +218,7 @@ def read(path, kind: str, mapping: Mapping, tz: ZoneInfo, report, label: str, tr
                         batch = []
             if batch:
                 yield batch
+            checks.finish()
     except UnicodeDecodeError:
         report.problem(label, line + 1, "", "", f"the file is not {mapping.encoding} text; name its encoding "
                        "in a mapping file (encoding = \"cp1252\", say)")

@@ -45,6 +45,9 @@ class ImportReport:
     skipped: list[Problem] = field(default_factory=list)
     skipped_count: int = 0
     new_clinicians: list[dict] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    warning_count: int = 0
+    noshow_scored: int = 0      # booked appointments given a no-show risk at once
 
     @property
     def failed(self) -> bool:
@@ -61,6 +64,13 @@ class ImportReport:
         if len(self.skipped) < MAX_LISTED:
             self.skipped.append(Problem(file, line, column, clip(value), reason))
 
+    def warn(self, file, line, column, value, reason) -> None:
+        """Something imported as the file says, but that a person should
+        look at: it does not stop the import."""
+        self.warning_count += 1
+        if len(self.warnings) < MAX_LISTED:
+            self.warnings.append(Problem(file, line, column, clip(value), reason))
+
     def count(self, table: str, outcome: str, n: int = 1) -> None:
         if n:
             t = self.counts.setdefault(table, {"created": 0, "updated": 0, "unchanged": 0})
@@ -69,7 +79,7 @@ class ImportReport:
     def totals(self) -> dict:
         """Counts only: safe for the audit trail."""
         return {"counts": self.counts, "problems": self.problem_count, "skipped": self.skipped_count,
-                "new_clinicians": len(self.new_clinicians)}
+                "warnings": self.warning_count, "new_clinicians": len(self.new_clinicians)}
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -93,6 +103,15 @@ class ImportReport:
             out.append(f"Unknown columns in {f} (not imported): {', '.join(cols)}")
         for f, cols in self.ignored_columns.items():
             out.append(f"Columns in {f} that stillhere works out itself (ignored): {', '.join(cols)}")
+        if self.noshow_scored:
+            out.append(f"No-show risk worked out for {self.noshow_scored:,} booked appointment"
+                       f"{'s' if self.noshow_scored != 1 else ''}")
+        if self.warning_count:
+            out.append(f"{self.warning_count:,} thing{'s' if self.warning_count != 1 else ''} to check "
+                       "(imported as the file says):")
+            out += [f"  {w}" for w in self.warnings[:50]]
+            if self.warning_count > 50:
+                out.append(f"  … and {self.warning_count - 50:,} more (see --report)")
         if self.skipped_count:
             out.append(f"Skipped {self.skipped_count:,} records:")
             out += [f"  {s}" for s in self.skipped[:20]]

@@ -5,16 +5,19 @@
    rest of the input is still read, to list every problem in one report.
 3. Any problem (or --dry-run) rolls the whole transaction back: a bad file
    never leaves half a practice behind.
-4. Episode start dates and session numbers are recomputed, and one audit
-   event records the counts.
+4. Episode start dates and session numbers are recomputed, every
+   appointment booked or changed gets its no-show risk at once
+   (risk/booking.py), and one audit event records the counts.
 """
 
 import logging
 import traceback
 
 from django.db import transaction
+from django.utils import timezone
 
 from stillhere.audit.events import ImportCompleted, ImportRejected, record
+from stillhere.risk.booking import after_import
 
 from .progress import Tracker, total_size
 from .report import ImportReport
@@ -38,6 +41,9 @@ def run_import(practice, source, *, dry_run: bool = False, actor=None, on_progre
                     getattr(writer, f"write_{table}")(batch, label)
             if not report.failed:
                 writer.finish()
+                if not dry_run:
+                    report.noshow_scored = after_import(practice, timezone.now(), created_after_id=writer.appt_floor,
+                                                        ids=writer.appts_updated)
             if report.failed or dry_run:
                 raise _Rollback
     except _Rollback:

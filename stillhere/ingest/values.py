@@ -112,10 +112,25 @@ def status(value: str, vocabulary: dict) -> str:
     return found
 
 
+# A date-only value that an export wrote as midnight UTC ("2026-03-10T00:00:00Z"):
+# taken at its word it is the evening before in the Americas.
+DATE_WITH_ZONE = re.compile(r"(\d{4}-\d{2}-\d{2})[T ]00:00(?::00(?:\.0+)?)?(?:Z|[+-]00(?::?00)?)", re.I)
+
+
+def dated_with_zone(value: str) -> bool:
+    return bool(DATE_WITH_ZONE.fullmatch(value.strip()))
+
+
 def moment(value: str, tz: ZoneInfo, formats: tuple[str, ...] = (), need_time: bool = True) -> datetime:
     """ISO 8601 (with offset, or local time in the practice's zone), or one of
-    the mapping file's strptime formats; returned in UTC."""
+    the mapping file's strptime formats; returned in UTC. A date with a zone
+    marker and no time of day (DATE_WITH_ZONE) is that local date."""
     v = value.strip()
+    if m := DATE_WITH_ZONE.fullmatch(v):
+        d = date.fromisoformat(m.group(1))
+        if not 1900 <= d.year <= 2200:
+            raise Invalid("is not a plausible year")
+        return datetime(d.year, d.month, d.day, tzinfo=tz).astimezone(timezone.utc)
     dt = None
     for fmt in formats:
         try:

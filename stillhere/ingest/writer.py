@@ -20,6 +20,7 @@ from django.db.models import Max, Min, Q
 from stillhere.clients.models import Appointment, Client, Episode, SessionMarker
 from stillhere.measures.models import MeasureResult
 
+from .checks import ImportChecks, this_import
 from .clinicians import Clinicians
 from .measures_check import MeasureCheck
 
@@ -74,6 +75,8 @@ class Writer:
         self.appt_floor = Appointment.objects.aggregate(m=Max("id"))["m"] or 0
         self.appts_updated: set[int] = set()
         self.inserted, self.analyze_at = 0, 20_000
+        self.checks = ImportChecks(report, self.tz)
+        self.appt_label = "appointments"
 
     # --- clients ---------------------------------------------------------
     def write_clients(self, batch, label="clients.csv") -> None:
@@ -257,6 +260,8 @@ class Writer:
                 self.report.problem(label, line, "appointment_id", ext, "this appointment appears more than once")
                 continue
             clinician = self.clinicians.resolve(r["clinician"], r.get("clinician_name", ""))
+            self.checks.appointment(label, line, r)
+            self.appt_label = label
             day = r["start"].astimezone(self.tz).date()
             if r.get("episode"):
                 e = self.episode_ext.get(r["episode"])
@@ -430,6 +435,9 @@ class Writer:
                     moved.append(Episode(pk=ep, started=day))
             renumber_sessions(chunk)
         Episode.objects.bulk_update(moved, ["started"], batch_size=CHUNK)
+        self.checks.same_minute(this_import(Appointment.objects.filter(practice=self.p), self.appt_floor,
+                                        self.appts_updated), self.appt_label)
+        self.checks.finish()
 
 
 APPT_DEFAULTS = {"booked_at": None, "cancelled_at": None, "duration_min": 50, "minutes_late": 0,

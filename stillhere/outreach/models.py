@@ -78,6 +78,11 @@ class OutreachSettings(models.Model):
     safety_escalate_at = models.TimeField(default=DEFAULT_SAFETY_ESCALATE_AT)
     safety_escalate_email = models.BooleanField(
         default=False, help_text="Also email directors and admins (a link only, no client details).")
+    # Tomorrow's appointments at or above this no-show risk get a reminder
+    # step (outreach/reminders.py); 0 turns reminders off.
+    reminder_risk = models.PositiveSmallIntegerField(
+        default=25, help_text="Offer a reminder for tomorrow's appointments whose no-show risk is at least "
+                              "this many percent (0: no reminders).")
 
     def __str__(self) -> str:
         return f"Outreach settings for {self.practice}"
@@ -136,6 +141,7 @@ class Sequence(models.Model):
     class Kind(models.TextChoices):
         CADENCE = "cadence", "Paced outreach"
         SAFETY = "safety", "Same-day safety check"
+        REMINDER = "reminder", "Appointment reminder"
 
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
@@ -150,6 +156,9 @@ class Sequence(models.Model):
     trigger = models.OneToOneField(StateChange, models.SET_NULL, null=True, blank=True,
                                    related_name="outreach_sequence")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CADENCE)
+    # A reminder is for one booked appointment (outreach/reminders.py).
+    appointment = models.ForeignKey("clients.Appointment", models.CASCADE, null=True, blank=True,
+                                    related_name="reminders")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     stop_reason = models.CharField(max_length=200, blank=True)
     anchor = models.DateTimeField()   # the missed session or the lapse

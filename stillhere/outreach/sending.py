@@ -166,6 +166,10 @@ def after_handoff(step, now: datetime) -> None:
              f"First outreach step: {step.key} by {step.get_channel_display().lower()}", now,
              source=StateChange.Source.OUTREACH)
     delivered = step.status in (S.SENT, S.POSTED, S.LOGGED)
+    if step.sequence.kind == Sequence.Kind.REMINDER:
+        Sequence.objects.filter(pk=step.sequence_id, status=Sequence.Status.RUNNING).update(
+            status=Sequence.Status.COMPLETED, ended=now)
+        return
     if step.closing and delivered and not episode.ended:
         mark(episode, Episode.State.ENDED_NO_GOODBYE, "closing_sent",
              "The closing message went out with no reply to the sequence", now,

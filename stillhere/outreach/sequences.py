@@ -140,6 +140,12 @@ def why_not(step, now: datetime) -> str | None:
     if episode.ended:
         stop_sequences(episode, "the episode has ended", now)
         return "the episode has ended"
+    if seq.kind == Sequence.Kind.REMINDER:
+        appt = seq.appointment
+        if appt is None or appt.status != Appointment.Status.SCHEDULED or appt.start <= now:
+            Sequence.objects.filter(pk=seq.pk, status=Sequence.Status.RUNNING).update(
+                status=Sequence.Status.STOPPED, stop_reason="the appointment was cancelled or has passed", ended=now)
+            return "the appointment was cancelled or has passed"
     if seq.kind == Sequence.Kind.CADENCE:
         if appt := rebooked(episode, now):
             stop_sequences(episode, "the client rebooked", now)

@@ -20,6 +20,7 @@ VARIABLES = {
     "how_to_reach": "how to reach the practice, from the outreach settings",
     "booking_link": "the practice's online booking page, if it has one",
     "response_link": "the client's personal link to book, pause or stop",
+    "appointment": "when the appointment a reminder is for takes place, e.g. 'tomorrow at 3:00pm'",
 }
 # Used when the practice has not written its own "how to reach us" line.
 DEFAULT_HOW_TO_REACH = {
@@ -101,7 +102,22 @@ def values_for(step, response_link: str = "") -> dict:
         "how_to_reach": prefs.how_to_reach or DEFAULT_HOW_TO_REACH[step.channel or "email"],
         "booking_link": prefs.booking_url,
         "response_link": response_link,
+        "appointment": _when(step),
     }
+
+
+def _when(step) -> str:
+    """'tomorrow at 3:00pm' (or 'on Friday 13 March at 3:00pm'), in the practice's zone."""
+    appt = getattr(step.sequence, "appointment", None)
+    if appt is None:
+        return ""
+    tz = step.practice.tz
+    local, today = appt.start.astimezone(tz), step.due.astimezone(tz).date()
+    day = ("today" if local.date() == today else "tomorrow" if (local.date() - today).days == 1
+           else f"on {local:%A} {local.day} {local:%B}")
+    if local.hour == 0 and local.minute == 0:
+        return day   # a date-only appointment
+    return f"{day} at {local.hour % 12 or 12}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
 
 
 def site_url() -> str:

@@ -44,11 +44,17 @@ class CurrentRisk(models.Model):
 
 
 class NoShowRisk(models.Model):
-    """One scan's no-show probability for one upcoming appointment."""
+    """One no-show probability for one booked appointment, as of a moment:
+    when it was booked or changed, or a morning scan (history; never updated)."""
+
+    class Moment(models.TextChoices):
+        BOOKING = "booking", "When booked or changed"
+        SCAN = "scan", "Morning scan"
 
     practice = models.ForeignKey(Practice, models.CASCADE, related_name="noshow_risks")
     appointment = models.ForeignKey(Appointment, models.CASCADE, related_name="noshow_risks")
     as_of = models.DateTimeField()
+    moment = models.CharField(max_length=8, choices=Moment.choices, default=Moment.SCAN)
     probability = models.FloatField()
     reasons = models.JSONField(default=list)
     model_version = models.CharField(max_length=40)
@@ -56,3 +62,24 @@ class NoShowRisk(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["appointment", "as_of"])]
+
+
+class NoShowCalibration(models.Model):
+    """One fit of the no-show score to a practice's own history (risk/calibration.py):
+    base rate, lead-time steps and how much the rest counts, fitted on the
+    older appointments and judged on the newest. `in_use` only when it beat
+    the default there; every try is kept, so the choice can be checked."""
+
+    practice = models.ForeignKey(Practice, models.CASCADE, related_name="noshow_calibrations")
+    fitted_at = models.DateTimeField()
+    in_use = models.BooleanField(default=False)
+    verdict = models.CharField(max_length=300)           # why it is, or is not, in use: in words
+    weights = models.JSONField(default=dict)             # base, lead {step: log-odds}, rest
+    n_fit = models.PositiveIntegerField(default=0)       # appointments fitted on
+    n_held_out = models.PositiveIntegerField(default=0)  # the newest, judged on
+    split_at = models.DateTimeField(null=True, blank=True)
+    held_out = models.JSONField(default=dict)            # log loss, Brier, AUC: default and fitted
+    observed_rate = models.FloatField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["practice", "fitted_at"])]

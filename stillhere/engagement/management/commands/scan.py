@@ -10,6 +10,8 @@ from stillhere.accounts.models import Practice
 from stillhere.engagement.scan import scan_practice, snapshot_written_at
 from stillhere.features.snapshot import SnapshotError
 from stillhere.lib.progress import Progress
+from stillhere.outreach.reminders import plan_reminders
+from stillhere.risk.calibration import refit_if_due
 
 
 def parse_as_of(value: str, tz) -> datetime:
@@ -64,8 +66,11 @@ class Command(BaseCommand):
                     as_of = parse_as_of(opts["as_of"], practice.tz)
                 else:
                     as_of = snapshot_written_at(opts["snapshot"]) if opts["snapshot"] else timezone.now()
+                if not opts["dry_run"]:
+                    refit_if_due(practice, as_of)   # the no-show score's practice calibration, weekly
                 outcome = scan_practice(practice, as_of, store=not opts["dry_run"], progress=progress,
                                         snapshot=opts["snapshot"], engine=opts["engine"])
+                reminders = 0 if opts["dry_run"] else plan_reminders(practice, as_of)
             except SnapshotError as e:
                 raise CommandError(str(e)) from None
             if opts["json"]:
@@ -77,7 +82,9 @@ class Command(BaseCommand):
                     states[obj["state"]] = states.get(obj["state"], 0) + 1
                 summary = ", ".join(f"{n} {s}" for s, n in sorted(states.items(), key=lambda kv: -kv[1]))
                 self.stdout.write(f"{practice.slug}: {len(outcome.episodes)} episodes as of "
-                                  f"{as_of:%Y-%m-%d %H:%M %Z} ({summary}); {outcome.changes} state changes")
+                                  f"{as_of:%Y-%m-%d %H:%M %Z} ({summary}); {outcome.changes} state changes"
+                                  + (f"; {reminders} reminder{'s' if reminders != 1 else ''} offered for tomorrow"
+                                     if reminders else ""))
 
     def all_practices(self, opts):
         from stillhere.engagement.platform_scan import platform_written_at, scan_all_practices

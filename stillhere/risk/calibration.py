@@ -1,0 +1,212 @@
+"""Fit the no-show score to the practice's own history, and keep the default
+until the fit has earned its place.
+
+What is fitted, and why only that: the base rate (practices differ from
+about 5% to over 30% no-shows), the lead-time steps (same-day against
+weeks ahead is the biggest and most practice-specific effect, and it is not
+a straight line), and one factor for how much the other signals count. Nine
+numbers, pulled gently towards the default, so a practice with a few
+hundred appointments gets a stable answer. The full fitted dropout model is
+another matter (risk/fitted/).
+
+How it is judged: every past appointment that was attended or missed is
+scored as of the moment it was booked (the facts known then), and the
+appointments are split by date: the fit sees the older ones, and the newest
+quarter is held out. The fitted weights are used only if their log loss on
+the held-out appointments is lower than the default's; then they are fitted
+again on all of it. Every try is stored with its verdict in words.
+
+Minimums (below them the default stays, and the verdict says so):
+MIN_APPOINTMENTS attended-or-missed appointments with MIN_NOSHOWS no-shows,
+and a held-out quarter of at least MIN_HELD_OUT appointments with
+MIN_HELD_OUT_NOSHOWS no-shows.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+
+from . import noshow
+from .noshow import DEFAULT, LEAD_STEPS, Weights
+
+MIN_APPOINTMENTS = 300
+MIN_NOSHOWS = 30
+MIN_HELD_OUT = 100
+MIN_HELD_OUT_NOSHOWS = 10
+HELD_OUT_SHARE = 0.25
+REFIT_AFTER = timedelta(days=7)
+PULL = 2.0   # how many appointments' worth the default counts for, per weight
+STEP_KEYS = [k for _, k in LEAD_STEPS]
+
+
+def history_moments(src, as_of_s: int, at: str = "booking", utc_offset_s: int = 0):
+    """Every appointment attended or missed before `as_of_s`, as a moment to
+    score: as of its booking, or (at="morning") as of 07:00 local the day
+    before it, or its booking if that came later."""
+    import ibis
+
+    from stillhere.features.sources import DAY
+
+    a = src.appointments
+    T = ibis.literal(int(as_of_s), "int64")
+    done = a.filter(a.status.isin(("attended", "no_show")) & (a.start_s < T))
+    booked = ibis.least(done.booked_s.fill_null(done.start_s - 7 * DAY), done.start_s)
+    if at == "morning":
+        local_day = ((done.start_s + utc_offset_s) / DAY).floor().cast("int64")
+        morning = (local_day - 1) * DAY + 7 * 3600 - utc_offset_s
+        as_of = ibis.greatest(booked, morning)
+    else:
+        as_of = booked
+    return done.select("appointment_id", "episode_id", "start_s", booked_s=booked, as_of_s=as_of,
+                       y=(done.status == "no_show").cast("int32"))
+
+
+def scored_history(src, as_of_s: int, at: str = "booking", utc_offset_s: int = 0,
+                   weights: Weights = DEFAULT) -> pd.DataFrame:
+    moments = history_moments(src, as_of_s, at, utc_offset_s)
+    s = noshow.scores(src, moments.drop("y"), weights, utc_offset_s)
+    y = moments.select(k="appointment_id", y="y")
+    s = s.inner_join(y, s.appointment_id == y.k).select(*noshow.COLUMNS, "y", "booked_s")
+    return noshow.frame(s)
+
+
+@dataclass
+class Fit:
+    weights: Weights
+    in_use: bool
+    verdict: str
+    n_fit: int = 0
+    n_held_out: int = 0
+    split_at: datetime | None = None
+    held_out: dict | None = None
+    observed_rate: float | None = None
+
+
+def _design(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """One-hot lead step per appointment, and the default's other signals."""
+    step = np.array([STEP_KEYS.index(noshow.lead_step(int(d))) for d in frame["lead_days"]])
+    X = np.zeros((len(frame), len(STEP_KEYS)))
+    X[np.arange(len(frame)), step] = 1.0
+    return X, frame["n_rest"].to_numpy(dtype=float) / DEFAULT.rest
+
+
+def _theta0() -> np.ndarray:
+    return np.array([DEFAULT.base + DEFAULT.lead[k] for k in STEP_KEYS] + [DEFAULT.rest])
+
+
+def fit_weights(frame: pd.DataFrame) -> Weights:
+    """Lead steps (with the base rate in them) and the rest factor, by
+    penalised maximum likelihood pulled towards the default."""
+    X, rest = _design(frame)
+    y = frame["y"].to_numpy(dtype=float)
+    t0 = _theta0()
+
+    def loss(t):
+        z = X @ t[:-1] + t[-1] * rest
+        p = 1.0 / (1.0 + np.exp(-z))
+        nll = np.sum(np.logaddexp(0, z) - y * z)
+        grad = np.concatenate([X.T @ (p - y), [np.sum((p - y) * rest)]])
+        d = t - t0
+        return nll + PULL * d @ d, grad + 2 * PULL * d
+
+    t = minimize(loss, t0, jac=True, method="L-BFGS-B").x
+    base = float(t[STEP_KEYS.index("days_4_7")])
+    return Weights(base=base, lead={k: float(t[i]) - base for i, k in enumerate(STEP_KEYS)}, rest=float(t[-1]),
+                   version=f"{noshow.MODEL_VERSION}-fitted")
+
+
+def predict(frame: pd.DataFrame, w: Weights) -> np.ndarray:
+    X, rest = _design(frame)
+    z = X @ np.array([w.base + w.lead[k] for k in STEP_KEYS]) + w.rest * rest
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def judge(frame: pd.DataFrame) -> Fit:
+    """Split by date, fit on the older part, compare on the newest."""
+    n, k = len(frame), int(frame["y"].sum()) if len(frame) else 0
+    if n < MIN_APPOINTMENTS or k < MIN_NOSHOWS:
+        return Fit(DEFAULT, False, f"Using the default: the practice's history has {n} attended or missed "
+                   f"appointments with {k} no-shows; a fit needs {MIN_APPOINTMENTS} with {MIN_NOSHOWS}.",
+                   observed_rate=(k / n) if n else None)
+    frame = frame.sort_values("start_s", kind="stable")
+    split_s = int(frame["start_s"].quantile(1 - HELD_OUT_SHARE))
+    old, new = frame[frame.start_s < split_s], frame[frame.start_s >= split_s]
+    split_at = datetime.fromtimestamp(split_s, timezone.utc)
+    if len(new) < MIN_HELD_OUT or new["y"].sum() < MIN_HELD_OUT_NOSHOWS or len(old) < MIN_HELD_OUT:
+        return Fit(DEFAULT, False, f"Using the default: the newest appointments (from {split_at:%d %b %Y}) "
+                   f"are too few to judge a fit on ({len(new)}, {int(new['y'].sum())} no-shows; "
+                   f"needs {MIN_HELD_OUT} with {MIN_HELD_OUT_NOSHOWS}).", observed_rate=k / n)
+    fitted = fit_weights(old)
+    y = new["y"].to_numpy()
+    p_default, p_fit = predict(new, DEFAULT), predict(new, fitted)
+    held = {"default": _measures(y, p_default), "fitted": _measures(y, p_fit), "observed_rate": float(y.mean())}
+    better = held["fitted"]["log_loss"] < held["default"]["log_loss"]
+    fit = Fit(DEFAULT, False, "", n_fit=len(old), n_held_out=len(new), split_at=split_at, held_out=held,
+              observed_rate=k / n)
+    if better:
+        fit.weights, fit.in_use = fit_weights(frame), True
+        fit.verdict = (f"Fitted to this practice: on the {len(new)} newest appointments it was not fitted on, "
+                       f"it predicted {held['fitted']['mean']:.0%} no-shows where {y.mean():.0%} happened "
+                       f"(the default: {held['default']['mean']:.0%}).")
+    else:
+        fit.verdict = (f"Using the default: the fit did no better on the {len(new)} newest appointments "
+                       f"it was not fitted on.")
+    return fit
+
+
+def _measures(y, p) -> dict:
+    from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return {"log_loss": float(log_loss(y, p, labels=[0, 1])), "brier": float(brier_score_loss(y, p)),
+            "auc": float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else None, "mean": float(p.mean())}
+
+
+# --- the practice's stored choice -------------------------------------------
+
+def weights_for(practice) -> Weights:
+    """The weights in use for this practice: its latest fit that beat the
+    default, if the latest try did; else the default."""
+    from .models import NoShowCalibration
+
+    last = NoShowCalibration.objects.filter(practice=practice).order_by("-fitted_at", "-id").first()
+    if last is None or not last.in_use:
+        return DEFAULT
+    w = last.weights
+    return Weights(base=w["base"], lead=dict(w["lead"]), rest=w["rest"], version=w.get("version", "fitted"))
+
+
+def refit(practice, now: datetime):
+    """Fit and judge on everything before `now`; store the try."""
+    from stillhere.features.sources import from_django
+
+    from .models import NoShowCalibration
+
+    offset = int(now.astimezone(practice.tz).utcoffset().total_seconds())
+    frame = scored_history(noshow.portable(from_django(practice.id)), int(now.timestamp()), "booking", offset)
+    fit = judge(frame)
+    w = fit.weights
+    return NoShowCalibration.objects.create(
+        practice=practice, fitted_at=now, in_use=fit.in_use, verdict=fit.verdict[:300],
+        weights={"base": w.base, "lead": w.lead, "rest": w.rest, "version": w.version},
+        n_fit=fit.n_fit, n_held_out=fit.n_held_out, split_at=fit.split_at, held_out=fit.held_out or {},
+        observed_rate=fit.observed_rate)
+
+
+def refit_if_due(practice, now: datetime):
+    """Refit once a week, or at once while the last try found too little
+    history to judge: called by the morning scan and after an import, so a
+    practice's own rate takes over as soon as its history is long enough."""
+    from .models import NoShowCalibration
+
+    last = NoShowCalibration.objects.filter(practice=practice).order_by("-fitted_at").first()
+    if last is not None and last.n_held_out and now - last.fitted_at < REFIT_AFTER:
+        return None
+    return refit(practice, now)
+
+
+__all__ = ["judge", "fit_weights", "predict", "scored_history", "history_moments", "weights_for", "refit",
+           "refit_if_due", "MIN_APPOINTMENTS", "MIN_NOSHOWS", "MIN_HELD_OUT", "MIN_HELD_OUT_NOSHOWS"]
