@@ -307,9 +307,13 @@ class OutreachDecided(_StepTarget, Event):
     name: ClassVar[str] = "outreach-decided"
     step: Any = None
     action: str = ""
+    problems: list = field(default_factory=list)  # tone-check codes overridden, with a reason on the step
 
     def data(self):
-        return {"action": self.action, "channel": self.step.channel}
+        out = {"action": self.action, "channel": self.step.channel}
+        if self.problems:
+            out["problems"] = self.problems
+        return out
 
 
 @dataclass(kw_only=True)

@@ -35,7 +35,9 @@ def contact_for(practice) -> Contact | None:
         practice = only[0]
     prefs = OutreachSettings.for_practice(practice)
     phone = prefs.practice_phone.strip()
-    return Contact(name=prefs.sender_name.strip() or practice.name, phone=phone, tel=tel_href(phone),
+    from .exposed import neutral_practice_name
+
+    return Contact(name=neutral_practice_name(practice, prefs), phone=phone, tel=tel_href(phone),
                    how_to_reach=prefs.how_to_reach.strip())
 
 

@@ -92,7 +92,7 @@ def _words(text: str) -> int:
     return len(re.findall(r"\S+", VAR_RE.sub("x", text)))
 
 
-def check(text: str, channel: str, *, subject: str = "", envelope: str = "",
+def check(text: str, channel: str, *, subject: str = "", envelope: str = "", sender: str = "",
           is_template: bool = False) -> list[Finding]:
     """All findings for one draft or template on one channel."""
     findings: list[Finding] = []
@@ -139,7 +139,8 @@ def check(text: str, channel: str, *, subject: str = "", envelope: str = "",
     exposed = channel in ("call", "sms")
     for where, part, is_exposed in (("message", low, exposed),
                                     ("subject line", subject.lower(), True),
-                                    ("envelope", envelope.lower(), True)):
+                                    ("envelope", envelope.lower(), True),
+                                    ("sender name", sender.lower(), True)):
         if not part:
             continue
         if is_exposed:

@@ -14,4 +14,5 @@ urlpatterns = [
     path("outreach/inbound/sms/", views.inbound_sms, name="inbound_sms"),
     path("outreach/status/<uuid:code>/", views.delivery_status, name="delivery_status"),
     path("r/<str:token>/", views.response_page, name="respond"),
+    path("l/<str:code>/", views.short_link, name="short"),
 ]

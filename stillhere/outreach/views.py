@@ -15,7 +15,7 @@ from stillhere.accounts.decorators import member_required
 from stillhere.audit.events import (LettersPrinted, OutreachStepViewed, OutreachTemplateSaved, ResponsePageOpened,
                                     record)
 
-from . import actions, inbound, public, responses, templating, tone
+from . import actions, exposed, inbound, public, responses, shortlinks, templating, tone
 from .listing import effective_status
 from .models import CHANNEL_KEYS, MessageTemplate, OutreachStep, PrintBatch, Response
 
@@ -64,7 +64,8 @@ def act_on(request, m, step, now) -> str:
     action, post = request.POST.get("action", ""), request.POST
     if action == "approve":
         actions.approve(m, step, now, subject=post.get("subject"), body=post.get("body"),
-                        despite_findings=post.get("despite_findings") == "on")
+                        despite_findings=post.get("despite_findings") == "on",
+                        reason=post.get("override_reason", ""))
         return "Approved. It goes out when due, outside quiet hours."
     if action == "save":
         actions.save_draft(m, step, subject=post.get("subject", ""), body=post.get("body", ""))
@@ -169,21 +170,36 @@ def template_edit(request, key, channel):
 
 
 def response_page(request, token):
-    """The client's page: no login, no clinical content, one answer per link.
+    """The client's page from a signed long link (/r/<token>/, sent before
+    short links existed): no login, no clinical content, one answer per link.
 
-    It is opened from an email, a text or a letter's short link, so it must
-    work with nothing but the link: no session, no account. The form is
-    CSRF-protected like every other; the page's referrer policy is
-    same-origin, so the browser names our own origin on the form post (a
-    no-referrer page posts "Origin: null", which the CSRF check refuses)
-    while the token in the address still never reaches another site.
+    It is opened from an email, a text or a letter, so it must work with
+    nothing but the link: no session, no account. The form is CSRF-protected
+    like every other; the page's referrer policy is same-origin, so the
+    browser names our own origin on the form post (a no-referrer page posts
+    "Origin: null", which the CSRF check refuses) while the code in the
+    address still never reaches another site.
     """
-    now = timezone.now()
     try:
         step = responses.read_token(token)
     except responses.BadToken as e:
         return _dead_link(request, e, status=400)
-    ctx = {"step": step, "name": templating.values_for(step)["name"],
+    return _answer(request, step)
+
+
+def short_link(request, code):
+    """The response page at its short address (/l/<code>/): what texts,
+    emails and letters carry."""
+    try:
+        step = shortlinks.read(code, timezone.now())
+    except shortlinks.DeadLink as e:
+        return _dead_link(request, e, status=400)
+    return _answer(request, step)
+
+
+def _answer(request, step):
+    now = timezone.now()
+    ctx = {"step": step, "name": exposed.client_name(step.client),
            "clinician": step.episode.clinician.name, "contact": public.contact_for(step.practice),
            "choices": Response.Choice.choices, "max_help": responses.MAX_HELP_CHARS}
     if request.method == "POST":

@@ -160,12 +160,15 @@ class ClientAnswersInBrowserTest(BrowserTestCase):
 
     def test_a_tampered_link_is_refused_kindly(self):
         link = self.emailed_link()
-        token = link.rstrip("/").rsplit("/", 1)[-1]
-        # A link copied with a character changed, and one signed with another key.
-        for bad in (token[:-3] + ("aaa" if not token.endswith("aaa") else "bbb"),
-                    signing.dumps(OutreachStep.objects.get(key="message").code.hex, salt=responses.SALT,
-                                  key="not-our-key")):
-            reply = self.page.goto(f"{self.live_server_url}/r/{bad}/")
+        self.assertRegex(link, r"/l/[2-9a-z]{9}/$")  # the emailed link is a short link
+        code = link.rstrip("/").rsplit("/", 1)[-1]
+        other = "2" if code[-1] != "2" else "3"
+        # A short link copied with a character changed, one cut short, and an
+        # old-style long link signed with another key.
+        for bad in (f"/l/{code[:-1]}{other}/", f"/l/{code[:5]}/",
+                    "/r/" + signing.dumps(OutreachStep.objects.get(key="message").code.hex, salt=responses.SALT,
+                                          key="not-our-key") + "/"):
+            reply = self.page.goto(self.live_server_url + bad)
             self.assertEqual(reply.status, 400)
             text = self.page.inner_text("main")
             self.assertIn("This link is not valid", text)
