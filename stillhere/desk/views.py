@@ -201,7 +201,10 @@ def _composer_context(request, step, *, subject=None, body=None, errors=(), note
         "editable": step.status == S.AWAITING_APPROVAL,
         "tz": request.membership.practice.timezone,
     }
+    from stillhere.outreach.views import call_context
+
     ctx.update(_check_context(step, subject, body))
+    ctx.update(call_context(step))
     return ctx
 
 

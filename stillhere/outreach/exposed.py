@@ -84,5 +84,13 @@ def check_draft(step, subject: str, body: str) -> list:
         from stillhere.channels.letter.pdf import envelope_lines
 
         envelope = "\n".join(envelope_lines(step))
-    sender = sender_name(step.practice, step.episode.clinician.name)
+    from .models import OutreachSettings
+    from .templating import crisis_line
+
+    prefs = OutreachSettings.for_practice(step.practice)
+    sender = sender_name(step.practice, step.episode.clinician.name, prefs)
+    # The crisis line is the practice's own safety wording ("call 999 now"):
+    # required on a safety check, so not judged as pressure.
+    if step.key == "safety_check":
+        body = body.replace(crisis_line(prefs), " ")
     return tone.check(body, step.channel, subject=subject, envelope=envelope, sender=sender)

@@ -46,3 +46,12 @@ def tel_href(phone: str) -> str:
     phone = phone.strip()
     digits = re.sub(r"\D", "", phone)
     return ("+" + digits if phone.startswith("+") else digits) if digits else ""
+
+
+def call_details(client) -> dict | None:
+    """The client's number as a tel: link, with what their consent allows:
+    a clinician about to call needs to know whether to leave a voicemail."""
+    phone = (client.phone or "").strip()
+    if not phone:
+        return None
+    return {"phone": phone, "tel": tel_href(phone), "voicemail": bool(client.consent_voicemail)}

@@ -211,7 +211,13 @@ def code8(step) -> str:
     return str(step.code)[:8]
 
 
-UNITS = (handle_one_change, handle_one_draft, handle_one_stale, handle_one_send)
+def handle_one_escalation(now: datetime) -> str | bool:
+    from .safety import escalate_one
+
+    return escalate_one(now)
+
+
+UNITS = (handle_one_change, handle_one_draft, handle_one_stale, handle_one_send, handle_one_escalation)
 
 
 def run_once(now_fn, log=lambda line: None, should_stop=lambda: False) -> int:

@@ -112,8 +112,7 @@ def values_for(step, response_link: str = "", now=None) -> dict:
 
 
 # Said when the practice has not set its own crisis line: true everywhere.
-DEFAULT_CRISIS_LINE = "If you are in danger or might act on thoughts of harming yourself, call your local " \
-                      "emergency number now."
+DEFAULT_CRISIS_LINE = "If you are in danger or need help right now, call your local emergency number."
 
 
 def crisis_line(prefs) -> str:

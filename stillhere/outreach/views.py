@@ -57,7 +57,16 @@ def step_detail(request, code):
         "step": step, "status": effective_status(step, now), "may_decide": actions.may_decide(m, step),
         "attempts": step.attempts.order_by("created"), "outcomes": OutreachStep.Outcome.choices,
         "tz": m.practice.timezone,
-    })
+    } | call_context(step))
+
+
+def call_context(step) -> dict:
+    """For a call: the number as a tel: link with the voicemail consent; for
+    a safety check also the emergency contact the client agreed to."""
+    from .safety import emergency_contact
+
+    return {"call": public.call_details(step.client) if step.channel == "call" else None,
+            "emergency": emergency_contact(step.client) if step.key == "safety_check" else None}
 
 
 def act_on(request, m, step, now) -> str:
