@@ -12,8 +12,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from stillhere.accounts.decorators import member_required
-from stillhere.audit.events import (LettersPrinted, OutreachStepViewed, OutreachTemplateSaved, ResponsePageOpened,
-                                    record)
+from stillhere.audit.events import (LettersPrinted, OutboxViewed, OutreachStepViewed, OutreachTemplateSaved,
+                                    ResponsePageOpened, record)
 
 from . import actions, exposed, inbound, public, responses, shortlinks, templating, tone
 from .listing import effective_status
@@ -299,6 +299,44 @@ def delivery_status(request, code):
         return error
     result = inbound.delivery_status(code, params, timezone.now())
     return HttpResponse(result.message, status=result.status, content_type="text/plain")
+
+
+@member_required
+def outbox(request):
+    """What "went out" through the local outbox (the demo's emails and texts).
+
+    A member sees messages to clients they may see, and to the practice's own
+    staff (a client answered, a safety check escalated)."""
+    from stillhere.accounts.models import Membership
+    from stillhere.accounts.permissions import visible_clients
+
+    from .models import OutboxMessage
+
+    m = request.membership
+    if not m.sees_identifiable_clients:
+        raise Http404()
+    clients = visible_clients(m)
+    to = set(clients.exclude(email="").values_list("email", flat=True))
+    to |= set(clients.exclude(phone="").values_list("phone", flat=True))
+    staff = Membership.objects.filter(practice=m.practice).exclude(user__email="")
+    to |= set((staff if m.sees_whole_practice else staff.filter(pk=m.pk)).values_list("user__email", flat=True))
+    rows = [r for r in OutboxMessage.objects.all()[:2000] if r.to in to][:200]
+    record(OutboxViewed(practice=m.practice, actor=request.user, count=len(rows)))
+    return render(request, "outreach/outbox.html", {"rows": rows, "tz": m.practice.timezone,
+                                                    "in_use": outbox_in_use()})
+
+
+def outbox_in_use() -> bool:
+    from django.conf import settings
+
+    from stillhere.channels.outbox import EMAIL_BACKEND
+
+    return settings.EMAIL_BACKEND == EMAIL_BACKEND or getattr(settings, "SMS_PROVIDER", "") == "outbox"
+
+
+def outbox_context(request) -> dict:
+    """Templates show the "What went out" link only where the outbox is used."""
+    return {"outbox_in_use": outbox_in_use()}
 
 
 def steps_for_timeline(episode):
