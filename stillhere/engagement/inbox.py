@@ -151,9 +151,22 @@ def _outreach_items(member, eps, now) -> list[Item]:
             continue
         title, action = words[status]
         group = SAFETY if step.key == "safety_check" else OUTREACH
-        out.append(Item(group, step.episode, title, f"{step.get_channel_display() or 'Call'} · step {step.position}",
+        out.append(Item(group, step.episode, title, f"{step.get_channel_display() or 'Call'} · {contact_words(step)}",
                         step.due, action, url=f"/outreach/steps/{step.code}/", due=step.due, step=step))
     return out
+
+
+ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
+
+
+def contact_words(step) -> str:
+    """Which contact this is, in words: "same-day safety call", "second contact"."""
+    if step.key == "safety_check":
+        return "same-day safety call"
+    if step.closing:
+        return "closing message"
+    n = step.position
+    return f"{ORDINALS[n]} contact" if n < len(ORDINALS) else f"contact {n + 1}"
 
 
 def _escalation_items(member) -> list[Item]:

@@ -13,9 +13,8 @@ import zxingcpp
 from pypdf import PdfReader
 
 from stillhere.lib.browser import ARTIFACTS
-from stillhere.outreach import actions
 from stillhere.outreach.models import Letter, OutreachSettings, ShortLink
-from stillhere.outreach.tests.helpers import DAY1, OutreachTestCase, miss, td, tick
+from stillhere.outreach.tests.helpers import OutreachTestCase, post_a_letter
 
 MM = 72 / 25.4
 PUBLIC = "https://care.riverside.example"
@@ -46,14 +45,7 @@ class LetterOnPaperTest(OutreachTestCase):
         OutreachSettings.objects.create(practice=self.riverside, sender_name="Riverside Associates",
                                         return_address="1 Quay Street\nFairhaven FH1 1AA",
                                         practice_phone="01632 960 000", public_url=PUBLIC)
-        miss(self.ana)
-        tick(DAY1)
-        tick(DAY1 + td(days=4))
-        actions.skip(self.alice, self.step("message"), "letter only")
-        tick(DAY1 + td(days=11))
-        self.approve_all()
-        tick(DAY1 + td(days=11))
-        self.letter = Letter.objects.get(step=self.step("letter"))
+        self.letter = Letter.objects.get(step=post_a_letter(self))
         self.pdf = bytes(self.letter.pdf)
 
     def test_letterhead_address_block_short_link_and_a_qr_that_opens_the_page(self):
