@@ -80,7 +80,8 @@ def compose(step, now: datetime | None = None) -> tuple[str, str, list]:
     forgot it."""
     now = now or timezone.now()
     text = templating.load(step.practice, step.template, step.channel)
-    link = short_url(step) if step.key != "safety_check" else ""
+    wants_link = "response_link" in templating.VAR_RE.findall(text.subject + text.body)
+    link = short_url(step) if wants_link and step.key != "safety_check" else ""
     values = templating.values_for(step, response_link=link, now=max(now, step.due))
     subject, body = templating.render(text.subject, values), templating.render(text.body, values)
     if step.key == "safety_check" and values["crisis_line"] not in body:
