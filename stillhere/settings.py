@@ -93,6 +93,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "stillhere.outreach.views.outbox_context",
             ],
         },
     },
@@ -171,6 +172,9 @@ SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000")
 # Fernet keys for free text encrypted at rest (reflections), newest first;
 # empty: one derived from SECRET_KEY. See stillhere/reflection/crypto.py.
 FIELD_ENCRYPTION_KEYS = [k for k in os.getenv("FIELD_ENCRYPTION_KEYS", "").split(",") if k.strip()]
+# SMTP unless told otherwise; `make demo` chooses the local outbox
+# (stillhere.channels.outbox.EmailBackend, SMS_PROVIDER=outbox).
+EMAIL_BACKEND = os.getenv("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.getenv("EMAIL_HOST", "localhost")
 EMAIL_PORT = envint("EMAIL_PORT", "25")
 EMAIL_HOST_USER = os.getenv("EMAIL_HOST_USER", "")
@@ -180,7 +184,7 @@ DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "stillhere@localhost")
 EMAIL_MESSAGE_ID_DOMAIN = os.getenv("EMAIL_MESSAGE_ID_DOMAIN", "stillhere.invalid")
 REPLY_EMAIL_ADDRESS = os.getenv("REPLY_EMAIL_ADDRESS", "")     # e.g. replies@in.example.org (+tag per message)
 INBOUND_EMAIL_SECRET = os.getenv("INBOUND_EMAIL_SECRET", "")   # HMAC key for the inbound email webhook
-SMS_PROVIDER = os.getenv("SMS_PROVIDER", "twilio")
+SMS_PROVIDER = os.getenv("SMS_PROVIDER", "twilio")   # or "outbox": texts kept in the local outbox
 TWILIO_ACCOUNT = os.getenv("TWILIO_ACCOUNT", "")
 TWILIO_AUTH = os.getenv("TWILIO_AUTH", "")
 TWILIO_FROM = os.getenv("TWILIO_FROM", "")

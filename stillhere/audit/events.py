@@ -307,9 +307,13 @@ class OutreachDecided(_StepTarget, Event):
     name: ClassVar[str] = "outreach-decided"
     step: Any = None
     action: str = ""
+    problems: list = field(default_factory=list)  # tone-check codes overridden, with a reason on the step
 
     def data(self):
-        return {"action": self.action, "channel": self.step.channel}
+        out = {"action": self.action, "channel": self.step.channel}
+        if self.problems:
+            out["problems"] = self.problems
+        return out
 
 
 @dataclass(kw_only=True)
@@ -469,9 +473,43 @@ class OutreachTemplateSaved(Event):
         return {"key": self.key, "channel": self.channel}
 
 
+@dataclass(kw_only=True)
+class SafetyEscalated(Event):
+    """A same-day safety check nobody had logged as "spoke" by the practice's
+    hour went to the directors' and admins' inbox (and email, if enabled).
+
+    name: safety-escalated
+    """
+
+    name: ClassVar[str] = "safety-escalated"
+    escalation: Any = None
+    emailed: int = 0
+
+    def target(self):
+        return "outreach-sequence", str(self.escalation.sequence_id)
+
+    def data(self):
+        return {"emailed": self.emailed}
+
+
+@dataclass(kw_only=True)
+class OutboxViewed(Event):
+    """A member opened the local outbox (the demo's captured emails and texts).
+
+    name: outbox-viewed
+    """
+
+    name: ClassVar[str] = "outbox-viewed"
+    count: int = 0
+
+    def data(self):
+        return {"count": self.count}
+
+
 EVENTS += (OutreachStarted, OutreachStopped, OutreachDrafted, OutreachStepViewed, OutreachDecided,
            OutreachAttempted, OutreachFailed, OutreachUncertain, CallLogged, LettersPosted, LettersPrinted,
-           OutreachResponded, ResponsePageOpened, ReplyReceived, OutreachTemplateSaved)
+           OutreachResponded, ResponsePageOpened, ReplyReceived, OutreachTemplateSaved, SafetyEscalated,
+           OutboxViewed)
 
 
 # --- Engagement (stillhere/engagement) ---

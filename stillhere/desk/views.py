@@ -201,17 +201,22 @@ def _composer_context(request, step, *, subject=None, body=None, errors=(), note
         "editable": step.status == S.AWAITING_APPROVAL,
         "tz": request.membership.practice.timezone,
     }
+    from stillhere.outreach.views import call_context
+
     ctx.update(_check_context(step, subject, body))
+    ctx.update(call_context(step))
     return ctx
 
 
 def _check_context(step, subject, body) -> dict:
+    from stillhere.outreach.exposed import check_draft
+
     envelope = ""
     if step.channel == "letter":
         from stillhere.channels.letter.pdf import envelope_lines
 
         envelope = "\n".join(envelope_lines(step))
-    findings = tone.check(body, step.channel, subject=subject, envelope=envelope)
+    findings = check_draft(step, subject, body)
     return {"findings": findings, "problems": tone.problems(findings), "meter": composer.meter(body, step.channel),
             "envelope": envelope.splitlines()}
 
@@ -230,7 +235,8 @@ def compose(request, code):
         try:
             if action == "approve":
                 actions.approve(m, step, now, subject=subject, body=body,
-                                despite_findings=request.POST.get("despite_findings") == "on")
+                                despite_findings=request.POST.get("despite_findings") == "on",
+                                reason=request.POST.get("override_reason", ""))
                 messages.success(request, f"{_name(step)}: approved. It goes out when due, outside quiet hours.")
                 return redirect("engagement:inbox")
             if action == "save":

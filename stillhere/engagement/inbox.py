@@ -102,6 +102,7 @@ def _needs_attention(member, now: datetime) -> list[Item]:
                           extra={"risk": e.current_risk.risk}))
 
     items += _outreach_items(member, eps, now)
+    items += _escalation_items(member)
     items += _measure_alert_items(member, eps, now)
     items += _checkin_items(member, now, {i.episode.pk for i in items})
     items = _without_reviewed(items, now)
@@ -150,8 +151,40 @@ def _outreach_items(member, eps, now) -> list[Item]:
             continue
         title, action = words[status]
         group = SAFETY if step.key == "safety_check" else OUTREACH
-        out.append(Item(group, step.episode, title, f"{step.get_channel_display() or 'Call'} · step {step.position}",
+        out.append(Item(group, step.episode, title, f"{step.get_channel_display() or 'Call'} · {contact_words(step)}",
                         step.due, action, url=f"/outreach/steps/{step.code}/", due=step.due, step=step))
+    return out
+
+
+ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
+
+
+def contact_words(step) -> str:
+    """Which contact this is, in words: "same-day safety call", "second contact"."""
+    if step.key == "safety_check":
+        return "same-day safety call"
+    if step.closing:
+        return "closing message"
+    n = step.position
+    return f"{ORDINALS[n]} contact" if n < len(ORDINALS) else f"contact {n + 1}"
+
+
+def _escalation_items(member) -> list[Item]:
+    """Safety checks nobody resolved by the practice's hour: every director
+    and admin sees them, whoever the clinician is (outreach/safety.py)."""
+    if not member.sees_whole_practice:
+        return []
+    from stillhere.outreach.safety import unresolved
+
+    out = []
+    for esc in unresolved(member.practice):
+        step = esc.sequence.steps.order_by("position").first()
+        hour = esc.deadline.astimezone(member.practice.tz)
+        out.append(Item(SAFETY, esc.sequence.episode, "Unresolved safety check",
+                        f"Nobody had logged speaking with them by {hour:%H:%M}", esc.created,
+                        "Make sure someone reaches them today",
+                        url=f"/outreach/steps/{step.code}/" if step else "", due=esc.deadline,
+                        extra={"escalated": True}))
     return out
 
 
@@ -235,7 +268,7 @@ class _InboxCache:
         rank = " ".join(f"WHEN '{st}' THEN {i + 1}" for i, st in enumerate(self.WANTED))
         marks = ", ".join(f"(SELECT max(id) FROM {t} WHERE practice_id = %s)" for t in (
             "engagement_statechange", "risk_riskscore", "clients_appointment", "measures_measureresult",
-            "desk_riskreview"))
+            "desk_riskreview", "outreach_safetyescalation"))
         letters = ("(SELECT count(*) FROM outreach_letter l JOIN outreach_printbatch b ON b.id = l.batch_id "
                    "WHERE b.practice_id = %s AND b.status = 'open')")
         sql = (f"SELECT {marks}, {letters}, (SELECT max(id) FROM clients_sessionmarker), count(*), sum(id), "
@@ -243,7 +276,7 @@ class _InboxCache:
                "FROM outreach_outreachstep WHERE practice_id = %s AND status IN ("
                + ", ".join("%s" for _ in self.WANTED) + ")")
         with connection.cursor() as cur:
-            cur.execute(sql, [practice_id] * 7 + list(self.WANTED))
+            cur.execute(sql, [practice_id] * 8 + list(self.WANTED))
             return tuple(cur.fetchone())
 
     def stamp(self, member, part: str):

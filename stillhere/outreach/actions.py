@@ -16,7 +16,7 @@ from stillhere.audit.events import CallLogged, LettersPosted, OutreachDecided, R
 from stillhere.clients.models import Episode
 from stillhere.engagement.models import StateChange
 
-from . import tone
+from . import exposed, tone
 from .models import OutreachAttempt, OutreachStep, PrintBatch, Reply
 from .sending import after_handoff
 from .sequences import OUTREACH_STATES, mark, stop_sequences
@@ -60,29 +60,44 @@ def _changed(step, expected) -> ValidationError:
                            f"“{S(expected).label}”: someone else got there first.")
 
 
-def approve(membership, step, now: datetime, *, subject=None, body=None, despite_findings=False):
-    """Approve a draft, optionally edited. An edited draft is tone-checked
-    again; problems block approval unless the clinician says otherwise."""
+MIN_REASON_CHARS = 5
+
+
+def approve(membership, step, now: datetime, *, subject=None, body=None, despite_findings=False, reason=""):
+    """Approve a draft, optionally edited. One rule on every channel (email,
+    text, letter, call script alike): the draft is tone-checked again with
+    what strangers see beside it, and a problem blocks approval unless the
+    clinician overrides it with a reason, which is kept on the step and
+    audited."""
     _require(membership, step)
     subject = step.subject if subject is None else subject.strip()
     body = step.body if body is None else body.replace("\r\n", "\n").strip()
-    findings = tone.check(body, step.channel, subject=subject)
-    if tone.problems(findings) and not despite_findings:
-        raise ValidationError(["The tone check found problems:"] + [f.message for f in tone.problems(findings)])
+    findings = exposed.check_draft(step, subject, body)
+    found = tone.problems(findings)
+    reason = " ".join((reason or "").split())[:300]
+    if found and not despite_findings:
+        raise ValidationError(["The tone check found problems:"] + [f.message for f in found])
+    if found and len(reason) < MIN_REASON_CHARS:
+        raise ValidationError("To approve despite the problems found, say why in a few words; "
+                              "the reason is kept with the message.")
     edited = (subject, body) != (step.subject, step.body)
     n = OutreachStep.objects.filter(id=step.id, status=S.AWAITING_APPROVAL).update(
-        status=S.APPROVED, subject=subject, body=body, findings=[f.as_dict() for f in findings],
-        approved_by=membership.user, approved_at=now)
+        status=S.APPROVED, subject=subject, body=body,
+        findings=[f.as_dict() for f in findings], approved_by=membership.user, approved_at=now,
+        override_reason=reason if found else "")
     if n != 1:
         raise _changed(step, S.AWAITING_APPROVAL)
+    action = "edited-and-approved" if edited else "approved"
+    if found:
+        action += "-despite-problems"
     record(OutreachDecided(practice=step.practice, actor=membership.user, client=step.client, step=step,
-                           action="edited-and-approved" if edited else "approved"))
+                           action=action, problems=sorted({f.code for f in found})))
 
 
 def save_draft(membership, step, *, subject, body):
     _require(membership, step)
     body = body.replace("\r\n", "\n").strip()
-    findings = tone.check(body, step.channel, subject=subject)
+    findings = exposed.check_draft(step, subject, body)
     n = OutreachStep.objects.filter(id=step.id, status=S.AWAITING_APPROVAL).update(
         subject=subject.strip(), body=body, findings=[f.as_dict() for f in findings])
     if n != 1:

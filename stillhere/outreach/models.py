@@ -224,6 +224,9 @@ class OutreachStep(models.Model):
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
                                     related_name="+")
     approved_at = models.DateTimeField(null=True, blank=True)
+    # Why the clinician approved a draft the tone check found problems in;
+    # empty for a clean draft. One rule for every channel (actions.approve).
+    override_reason = models.CharField(max_length=300, blank=True)
     # The claim: a token set by the conditional UPDATE that moves the step to
     # "sending"; `attempted` is set (conditionally on the same token) in the
     # transaction that writes the attempt row, just before the transport runs.
@@ -389,3 +392,50 @@ class Response(models.Model):
     what_would_help = models.TextField(blank=True)
     final_session = models.BooleanField(default=False)
     created = models.DateTimeField()
+
+
+class ShortLink(models.Model):
+    """A short address for one client's response page, fit to type from a
+    letter or tap in a text: /l/<code>/. It names one step (so one client),
+    expires with the practice's link_days, and can be revoked."""
+
+    code = models.CharField(max_length=16, unique=True)
+    step = models.OneToOneField(OutreachStep, models.CASCADE, related_name="short_link")
+    practice = models.ForeignKey(Practice, models.CASCADE, related_name="+")
+    client = models.ForeignKey(Client, models.CASCADE, related_name="short_links")
+    created = models.DateTimeField()
+    revoked = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Short link {self.code}"
+
+
+class SafetyEscalation(models.Model):
+    """A same-day safety check nobody logged as "spoke" by the practice's
+    hour: it goes to the director's and admins' inbox (and email, where the
+    practice enables it). One per safety check."""
+
+    sequence = models.OneToOneField(Sequence, models.CASCADE, related_name="escalation")
+    practice = models.ForeignKey(Practice, models.CASCADE, related_name="safety_escalations")
+    client = models.ForeignKey(Client, models.CASCADE, related_name="safety_escalations")
+    deadline = models.DateTimeField()     # the practice hour that passed
+    created = models.DateTimeField()
+    emailed = models.PositiveSmallIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Unresolved safety check {self.pk}"
+
+
+class OutboxMessage(models.Model):
+    """An email or text kept instead of sent: the demo's local outbox, so a
+    newcomer sees what went out without a mail server or SMS provider."""
+
+    channel = models.CharField(max_length=10, choices=CHANNELS)
+    sender = models.CharField(max_length=300, blank=True)
+    to = models.CharField(max_length=300)
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]

@@ -35,7 +35,9 @@ def contact_for(practice) -> Contact | None:
         practice = only[0]
     prefs = OutreachSettings.for_practice(practice)
     phone = prefs.practice_phone.strip()
-    return Contact(name=prefs.sender_name.strip() or practice.name, phone=phone, tel=tel_href(phone),
+    from .exposed import neutral_practice_name
+
+    return Contact(name=neutral_practice_name(practice, prefs), phone=phone, tel=tel_href(phone),
                    how_to_reach=prefs.how_to_reach.strip())
 
 
@@ -44,3 +46,12 @@ def tel_href(phone: str) -> str:
     phone = phone.strip()
     digits = re.sub(r"\D", "", phone)
     return ("+" + digits if phone.startswith("+") else digits) if digits else ""
+
+
+def call_details(client) -> dict | None:
+    """The client's number as a tel: link, with what their consent allows:
+    a clinician about to call needs to know whether to leave a voicemail."""
+    phone = (client.phone or "").strip()
+    if not phone:
+        return None
+    return {"phone": phone, "tel": tel_href(phone), "voicemail": bool(client.consent_voicemail)}

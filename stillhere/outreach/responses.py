@@ -120,7 +120,7 @@ def tell_clinician(step, choice: str) -> None:
     user = step.episode.clinician.user
     if not user.email:
         return
-    url = f"{templating.site_url()}/clients/{step.client.code}/"
+    url = f"{templating.site_url(step.practice)}/clients/{step.client.code}/"
     try:
         send_mail("A client answered your message", f"One of your clients answered through their "
                   f"response page ({Response.Choice(choice).label.lower()}).\n\nSee it here: {url}\n",

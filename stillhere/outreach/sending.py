@@ -24,10 +24,12 @@ from stillhere.audit.events import OutreachAttempted, OutreachDrafted, OutreachF
 from stillhere.clients.models import Episode
 from stillhere.engagement.models import StateChange
 
-from . import templating, tone
+from django.utils import timezone
+
+from . import exposed, templating, tone
 from .models import ChannelBlock, OutreachAttempt, OutreachSettings, OutreachStep, Sequence
 from .pacing import not_now
-from .responses import response_url
+from .shortlinks import short_url
 from .sequences import handle_change, mark, why_not
 from .transports import TransportError, get_transport
 
@@ -58,8 +60,10 @@ def handle_one_draft(now: datetime) -> str | bool:
     if reason := why_not(step, now):
         OutreachStep.objects.filter(id=step.id, status=S.SCHEDULED).update(status=S.SKIPPED, skip_reason=reason)
         return f"{code8(step)} ({step.channel}) skipped: {reason}"
-    subject, body, findings = compose(step)
-    go_ahead = step.channel == "call" or (step.auto and not tone.problems(findings))
+    subject, body, findings = compose(step, now)
+    # One rule for every channel: a draft with a problem waits for a person,
+    # a call script included. A clean call script goes straight to the list.
+    go_ahead = not tone.problems(findings) and (step.channel == "call" or step.auto)
     status = S.APPROVED if go_ahead else S.AWAITING_APPROVAL
     if OutreachStep.objects.filter(id=step.id, status=S.SCHEDULED).update(
             status=status, subject=subject, body=body, findings=[f.as_dict() for f in findings]) != 1:
@@ -68,18 +72,21 @@ def handle_one_draft(now: datetime) -> str | bool:
     return f"{code8(step)} ({step.channel}) drafted, {S(status).label.lower()}"
 
 
-def compose(step) -> tuple[str, str, list]:
-    """Render the step's template for its client, and tone-check the result."""
-    text = templating.load(step.practice, step.template, step.channel)
-    link = response_url(step) if step.key != "safety_check" else ""
-    values = templating.values_for(step, response_link=link)
-    subject, body = templating.render(text.subject, values), templating.render(text.body, values)
-    envelope = ""
-    if step.channel == "letter":
-        from stillhere.channels.letter.pdf import envelope_lines
+def compose(step, now: datetime | None = None) -> tuple[str, str, list]:
+    """Render the step's template for its client, and tone-check the result.
 
-        envelope = "\n".join(envelope_lines(step))
-    return subject, body, tone.check(body, step.channel, subject=subject, envelope=envelope)
+    Links are short links on the practice's public address. A safety check
+    always carries the practice's crisis line, even in a template that
+    forgot it."""
+    now = now or timezone.now()
+    text = templating.load(step.practice, step.template, step.channel)
+    wants_link = "response_link" in templating.VAR_RE.findall(text.subject + text.body)
+    link = short_url(step) if wants_link and step.key != "safety_check" else ""
+    values = templating.values_for(step, response_link=link, now=max(now, step.due))
+    subject, body = templating.render(text.subject, values), templating.render(text.body, values)
+    if step.key == "safety_check" and values["crisis_line"] not in body:
+        body = f"{body}\n\n{values['crisis_line']}"
+    return subject, body, exposed.check_draft(step, subject, body)
 
 
 def handle_one_send(now: datetime) -> str | bool:
@@ -209,7 +216,13 @@ def code8(step) -> str:
     return str(step.code)[:8]
 
 
-UNITS = (handle_one_change, handle_one_draft, handle_one_stale, handle_one_send)
+def handle_one_escalation(now: datetime) -> str | bool:
+    from .safety import escalate_one
+
+    return escalate_one(now)
+
+
+UNITS = (handle_one_change, handle_one_draft, handle_one_stale, handle_one_send, handle_one_escalation)
 
 
 def run_once(now_fn, log=lambda line: None, should_stop=lambda: False) -> int:

@@ -16,7 +16,9 @@ CHANNELS_DIR = Path(__file__).resolve().parent.parent / "channels"
 VARIABLES = {
     "name": "the client's preferred name, or first name",
     "clinician": "the clinician's name",
-    "practice": "the practice's name",
+    "practice": "the practice's name as others may see it (the sender name)",
+    "since": "what happened, e.g. \"we didn't get to meet on Monday\" or \"it's been about five weeks since we last met\"",
+    "crisis_line": "the practice's crisis line and emergency instructions",
     "how_to_reach": "how to reach the practice, from the outreach settings",
     "booking_link": "the practice's online booking page, if it has one",
     "response_link": "the client's personal link to book, pause or stop",
@@ -90,15 +92,20 @@ def render(text: str, values: dict) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip().replace("\xa0", " ")
 
 
-def values_for(step, response_link: str = "") -> dict:
+def values_for(step, response_link: str = "", now=None) -> dict:
+    from django.utils import timezone
+
+    from . import exposed, situation
     from .models import OutreachSettings
 
     client, episode = step.client, step.episode
     prefs = OutreachSettings.for_practice(step.practice)
     return {
-        "name": client.preferred_name or client.first_name,
-        "clinician": episode.clinician.name,
-        "practice": step.practice.name,
+        "name": exposed.client_name(client),
+        "clinician": exposed.plain_name(episode.clinician.name),
+        "practice": exposed.neutral_practice_name(step.practice, prefs),
+        "since": situation.since_phrase(step, now or max(step.due, timezone.now())),
+        "crisis_line": crisis_line(prefs),
         "how_to_reach": prefs.how_to_reach or DEFAULT_HOW_TO_REACH[step.channel or "email"],
         "booking_link": prefs.booking_url,
         "response_link": response_link,
@@ -120,5 +127,21 @@ def _when(step) -> str:
     return f"{day} at {local.hour % 12 or 12}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
 
 
-def site_url() -> str:
+# Said when the practice has not set its own crisis line: true everywhere.
+DEFAULT_CRISIS_LINE = "If you are in danger or need help right now, call your local emergency number."
+
+
+def crisis_line(prefs) -> str:
+    return prefs.crisis_line.strip() or DEFAULT_CRISIS_LINE
+
+
+def site_url(practice=None) -> str:
+    """The address clients reach this server at: the practice's public
+    address where set, else the SITE_URL setting. Every link sent uses it."""
+    if practice is not None:
+        from .models import OutreachSettings
+
+        own = OutreachSettings.for_practice(practice).public_url.strip()
+        if own:
+            return own.rstrip("/")
     return getattr(settings, "SITE_URL", "http://127.0.0.1:8000").rstrip("/")

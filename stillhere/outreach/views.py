@@ -12,10 +12,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from stillhere.accounts.decorators import member_required
-from stillhere.audit.events import (LettersPrinted, OutreachStepViewed, OutreachTemplateSaved, ResponsePageOpened,
-                                    record)
+from stillhere.audit.events import (LettersPrinted, OutboxViewed, OutreachStepViewed, OutreachTemplateSaved,
+                                    ResponsePageOpened, record)
 
-from . import actions, inbound, public, responses, templating, tone
+from . import actions, exposed, inbound, public, responses, shortlinks, templating, tone
 from .listing import effective_status
 from .models import CHANNEL_KEYS, MessageTemplate, OutreachStep, PrintBatch, Response
 
@@ -57,14 +57,24 @@ def step_detail(request, code):
         "step": step, "status": effective_status(step, now), "may_decide": actions.may_decide(m, step),
         "attempts": step.attempts.order_by("created"), "outcomes": OutreachStep.Outcome.choices,
         "tz": m.practice.timezone,
-    })
+    } | call_context(step))
+
+
+def call_context(step) -> dict:
+    """For a call: the number as a tel: link with the voicemail consent; for
+    a safety check also the emergency contact the client agreed to."""
+    from .safety import emergency_contact
+
+    return {"call": public.call_details(step.client) if step.channel == "call" else None,
+            "emergency": emergency_contact(step.client) if step.key == "safety_check" else None}
 
 
 def act_on(request, m, step, now) -> str:
     action, post = request.POST.get("action", ""), request.POST
     if action == "approve":
         actions.approve(m, step, now, subject=post.get("subject"), body=post.get("body"),
-                        despite_findings=post.get("despite_findings") == "on")
+                        despite_findings=post.get("despite_findings") == "on",
+                        reason=post.get("override_reason", ""))
         return "Approved. It goes out when due, outside quiet hours."
     if action == "save":
         actions.save_draft(m, step, subject=post.get("subject", ""), body=post.get("body", ""))
@@ -169,21 +179,36 @@ def template_edit(request, key, channel):
 
 
 def response_page(request, token):
-    """The client's page: no login, no clinical content, one answer per link.
+    """The client's page from a signed long link (/r/<token>/, sent before
+    short links existed): no login, no clinical content, one answer per link.
 
-    It is opened from an email, a text or a letter's short link, so it must
-    work with nothing but the link: no session, no account. The form is
-    CSRF-protected like every other; the page's referrer policy is
-    same-origin, so the browser names our own origin on the form post (a
-    no-referrer page posts "Origin: null", which the CSRF check refuses)
-    while the token in the address still never reaches another site.
+    It is opened from an email, a text or a letter, so it must work with
+    nothing but the link: no session, no account. The form is CSRF-protected
+    like every other; the page's referrer policy is same-origin, so the
+    browser names our own origin on the form post (a no-referrer page posts
+    "Origin: null", which the CSRF check refuses) while the code in the
+    address still never reaches another site.
     """
-    now = timezone.now()
     try:
         step = responses.read_token(token)
     except responses.BadToken as e:
         return _dead_link(request, e, status=400)
-    ctx = {"step": step, "name": templating.values_for(step)["name"],
+    return _answer(request, step)
+
+
+def short_link(request, code):
+    """The response page at its short address (/l/<code>/): what texts,
+    emails and letters carry."""
+    try:
+        step = shortlinks.read(code, timezone.now())
+    except shortlinks.DeadLink as e:
+        return _dead_link(request, e, status=400)
+    return _answer(request, step)
+
+
+def _answer(request, step):
+    now = timezone.now()
+    ctx = {"step": step, "name": exposed.client_name(step.client),
            "clinician": step.episode.clinician.name, "contact": public.contact_for(step.practice),
            "choices": Response.Choice.choices, "max_help": responses.MAX_HELP_CHARS}
     if request.method == "POST":
@@ -274,6 +299,44 @@ def delivery_status(request, code):
         return error
     result = inbound.delivery_status(code, params, timezone.now())
     return HttpResponse(result.message, status=result.status, content_type="text/plain")
+
+
+@member_required
+def outbox(request):
+    """What "went out" through the local outbox (the demo's emails and texts).
+
+    A member sees messages to clients they may see, and to the practice's own
+    staff (a client answered, a safety check escalated)."""
+    from stillhere.accounts.models import Membership
+    from stillhere.accounts.permissions import visible_clients
+
+    from .models import OutboxMessage
+
+    m = request.membership
+    if not m.sees_identifiable_clients:
+        raise Http404()
+    clients = visible_clients(m)
+    to = set(clients.exclude(email="").values_list("email", flat=True))
+    to |= set(clients.exclude(phone="").values_list("phone", flat=True))
+    staff = Membership.objects.filter(practice=m.practice).exclude(user__email="")
+    to |= set((staff if m.sees_whole_practice else staff.filter(pk=m.pk)).values_list("user__email", flat=True))
+    rows = [r for r in OutboxMessage.objects.all()[:2000] if r.to in to][:200]
+    record(OutboxViewed(practice=m.practice, actor=request.user, count=len(rows)))
+    return render(request, "outreach/outbox.html", {"rows": rows, "tz": m.practice.timezone,
+                                                    "in_use": outbox_in_use()})
+
+
+def outbox_in_use() -> bool:
+    from django.conf import settings
+
+    from stillhere.channels.outbox import EMAIL_BACKEND
+
+    return settings.EMAIL_BACKEND == EMAIL_BACKEND or getattr(settings, "SMS_PROVIDER", "") == "outbox"
+
+
+def outbox_context(request) -> dict:
+    """Templates show the "What went out" link only where the outbox is used."""
+    return {"outbox_in_use": outbox_in_use()}
 
 
 def steps_for_timeline(episode):

@@ -7,11 +7,21 @@ reply attaches to the right client.
 """
 
 import smtplib
+from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
+from stillhere.outreach import exposed
 from stillhere.outreach.transports import Transport, TransportError
+
+
+def from_line(step) -> str:
+    """The From header: the neutral sender name (never the practice's name
+    if that says "therapy") on the configured sending address."""
+    _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return formataddr((exposed.sender_name(step.practice, step.episode.clinician.name),
+                       address or settings.DEFAULT_FROM_EMAIL))
 
 
 def reply_address(attempt) -> str | None:
@@ -32,9 +42,10 @@ class Email(Transport):
         if not to:
             raise TransportError("The client has no email address", permanent=True)
         headers = {"Message-ID": attempt.provider_id or self.known_id(attempt)}
+        sender = exposed.sender_name(step.practice, step.episode.clinician.name)
         reply_to = [a] if (a := reply_address(attempt)) else None
-        msg = EmailMessage(step.subject or "A note from " + step.practice.name, step.body,
-                           settings.DEFAULT_FROM_EMAIL, [to], reply_to=reply_to, headers=headers,
+        msg = EmailMessage(step.subject or "A note from " + sender, step.body,
+                           from_line(step), [to], reply_to=reply_to, headers=headers,
                            connection=get_connection(fail_silently=False, timeout=20))
         try:
             msg.send()

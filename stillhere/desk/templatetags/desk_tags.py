@@ -53,8 +53,15 @@ def _item_context(context, item) -> dict:
         today = timezone.now().astimezone(m.practice.tz).date()
         if item.due.astimezone(m.practice.tz).date() == today:
             kind = "checkin"
+    from stillhere.engagement.inbox import SAFETY
+    from stillhere.outreach.public import call_details
+    from stillhere.outreach.safety import emergency_contact
+
+    calling = kind == "call" or item.group == SAFETY or (step is not None and step.channel == "call")
     return {"item": item, "step": step, "slot": slot, "kind": kind, "request": request, "outcomes": OutreachStep.Outcome.choices,
-            "problems": [f for f in (step.findings if step else []) if f.get("severity") == "problem"]}
+            "problems": [f for f in (step.findings if step else []) if f.get("severity") == "problem"],
+            "call": call_details(item.client) if calling else None,
+            "emergency": emergency_contact(item.client) if item.group == SAFETY else None}
 
 
 @register.inclusion_tag("desk/letters_waiting.html", takes_context=True)

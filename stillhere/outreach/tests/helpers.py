@@ -47,6 +47,21 @@ class OutreachTestCase(BaseTestCase):
         OutreachStep.objects.filter(status="awaiting_approval").update(status="approved")
 
 
+def post_a_letter(tc) -> OutreachStep:
+    """Ana misses; the email step is skipped, so the letter on day 11 is
+    approved and rendered into the print batch. Returns the letter step."""
+    from stillhere.outreach import actions
+
+    miss(tc.ana)
+    tick(DAY1)
+    tick(DAY1 + td(days=4))
+    actions.skip(tc.alice, tc.step("message"), "letter only")
+    tick(DAY1 + td(days=11))
+    tc.approve_all()
+    tick(DAY1 + td(days=11))
+    return tc.step("letter")
+
+
 class Provider(BaseHTTPRequestHandler):
     """A stand-in for the SMS provider on loopback; behaviour set per server."""
 

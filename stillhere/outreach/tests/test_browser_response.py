@@ -6,7 +6,6 @@ This is the moment the product exists for; a 403 here loses the client's
 answer, so it is walked the way a client walks it.
 """
 
-import json
 import re
 from email import message_from_bytes
 from email.policy import default
@@ -15,16 +14,16 @@ from django.conf import settings
 from django.core import signing
 from django.test import override_settings
 
-from stillhere.desk.tests.browser import AXE
-from stillhere.lib.browser import ARTIFACTS as ALL_ARTIFACTS, BrowserTestCase, skip_without_chromium
+from stillhere.lib.browser import BrowserTestCase, skip_without_chromium
 from stillhere.outreach import responses
 from stillhere.outreach.models import OutreachSettings, OutreachStep, Response
-from stillhere.test import PASSWORD, BaseTestCase
+from stillhere.test import BaseTestCase
+
+from .browser import ARTIFACTS, no_serious_accessibility_problems, shots, sign_in
 
 from .helpers import DAY1, SMTP_SETTINGS, Mailbox, consent_everything, miss, td, tick
 
 skip_without_chromium()
-ARTIFACTS = ALL_ARTIFACTS / "outreach"
 LINK_RE = re.compile(r"https?://\S+")
 
 
@@ -59,19 +58,10 @@ class ClientAnswersInBrowserTest(BrowserTestCase):
         return links[0]
 
     def shots(self, name):
-        for width in (1280, 390):
-            self.page.set_viewport_size({"width": width, "height": 900})
-            self.page.screenshot(path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True)
-        self.page.set_viewport_size({"width": 1280, "height": 900})
+        shots(self.page, name)
 
     def no_serious_accessibility_problems(self):
-        for width in (1280, 390):
-            self.page.set_viewport_size({"width": width, "height": 900})
-            self.page.add_script_tag(path=str(AXE))
-            result = self.page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-            bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
-            self.assertEqual(bad, [], json.dumps([(v["id"], v["help"]) for v in bad]))
-        self.page.set_viewport_size({"width": 1280, "height": 900})
+        no_serious_accessibility_problems(self, self.page)
 
     def answer(self, label: str, *, helped: str = "", wrap_up: bool = False):
         page = self.page
@@ -95,15 +85,9 @@ class ClientAnswersInBrowserTest(BrowserTestCase):
         return page
 
     def clinician_sees(self) -> str:
-        page = self.page
-        self.context.clear_cookies()
-        page.goto(self.live_server_url + "/login/")
-        page.get_by_label("Username").fill("alice")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.keyboard.press("Enter")
-        page.wait_for_url(self.live_server_url + "/")
-        page.goto(f"{self.live_server_url}/clients/{self.ana.code}/")
-        return page.locator("main").inner_text()
+        sign_in(self, self.page, "alice")
+        self.page.goto(f"{self.live_server_url}/clients/{self.ana.code}/")
+        return self.page.locator("main").inner_text()
 
     def outreach_stopped(self):
         self.assertFalse(OutreachStep.objects.filter(episode=self.episode, status__in=(
@@ -160,12 +144,15 @@ class ClientAnswersInBrowserTest(BrowserTestCase):
 
     def test_a_tampered_link_is_refused_kindly(self):
         link = self.emailed_link()
-        token = link.rstrip("/").rsplit("/", 1)[-1]
-        # A link copied with a character changed, and one signed with another key.
-        for bad in (token[:-3] + ("aaa" if not token.endswith("aaa") else "bbb"),
-                    signing.dumps(OutreachStep.objects.get(key="message").code.hex, salt=responses.SALT,
-                                  key="not-our-key")):
-            reply = self.page.goto(f"{self.live_server_url}/r/{bad}/")
+        self.assertRegex(link, r"/l/[2-9a-z]{9}/$")  # the emailed link is a short link
+        code = link.rstrip("/").rsplit("/", 1)[-1]
+        other = "2" if code[-1] != "2" else "3"
+        # A short link copied with a character changed, one cut short, and an
+        # old-style long link signed with another key.
+        for bad in (f"/l/{code[:-1]}{other}/", f"/l/{code[:5]}/",
+                    "/r/" + signing.dumps(OutreachStep.objects.get(key="message").code.hex, salt=responses.SALT,
+                                          key="not-our-key") + "/"):
+            reply = self.page.goto(self.live_server_url + bad)
             self.assertEqual(reply.status, 400)
             text = self.page.inner_text("main")
             self.assertIn("This link is not valid", text)

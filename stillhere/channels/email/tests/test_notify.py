@@ -33,7 +33,8 @@ class EmailNotifyTestCase(OutreachTestCase):
         self.assertEqual(msg["Subject"], "Checking in")
         text = msg.get_content()
         self.assertIn("Hi Ana", text)
-        self.assertIn("/r/", text)  # the personal response link
+        self.assertIn("/l/", text)  # the personal (short) response link
+        self.assertEqual(msg["From"], '"Alice, Riverside Practice" <alice@riverside.example>')
 
     def test_a_refused_address_blocks_email_for_this_client(self):
         with Mailbox(refuse={"r-001@example.org"}) as box:

@@ -6,7 +6,7 @@ from pypdf import PdfReader
 
 from stillhere.outreach import actions
 from stillhere.outreach.models import Letter, OutreachSettings, PrintBatch
-from stillhere.outreach.tests.helpers import DAY1, OutreachTestCase, miss, td, tick
+from stillhere.outreach.tests.helpers import DAY1, OutreachTestCase, post_a_letter, td
 
 
 def pdf_text(data: bytes) -> str:
@@ -16,14 +16,7 @@ def pdf_text(data: bytes) -> str:
 class LetterNotifyTestCase(OutreachTestCase):
     def letter_day(self):
         OutreachSettings.objects.create(practice=self.riverside, return_address="Riverside Practice\n1 Quay St")
-        miss(self.ana)
-        tick(DAY1)
-        tick(DAY1 + td(days=4))
-        actions.skip(self.alice, self.step("message"), "letter only")
-        tick(DAY1 + td(days=11))
-        self.approve_all()
-        tick(DAY1 + td(days=11))
-        return self.step("letter")
+        return post_a_letter(self)
 
     def test_it_renders_a_print_ready_letter_with_the_address_in_the_window(self):
         step = self.letter_day()

@@ -29,12 +29,12 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", help="act or list as if it were this date/time")
         parser.add_argument("--json", action="store_true", help="list: one JSON object per line")
         parser.add_argument("--client", help="list: only this client (external id)")
-        parser.add_argument("--reason", default="", help="skip: why")
+        parser.add_argument("--reason", default="", help="skip: why; approve --despite-findings: why, kept with the message")
         parser.add_argument("--outcome", choices=OutreachStep.Outcome.values, help="log: how the call went")
         parser.add_argument("--note", default="", help="log/reply: a short note")
         parser.add_argument("--body-file", help="approve: the edited message text from this file")
         parser.add_argument("--despite-findings", action="store_true",
-                            help="approve even though the tone check found problems")
+                            help="approve even though the tone check found problems (needs --reason)")
         parser.add_argument("--checked", action="store_true",
                             help="retry: I checked that the uncertain message did not arrive")
         parser.add_argument("--source", choices=Reply.Source.values, default="call", help="reply: how it came")
@@ -85,7 +85,7 @@ class Command(BaseCommand):
         m = self.member(o["username"])
         step = actions.get_step_by_id_or_404(m, self.need(target, "step id"))
         body = open(o["body_file"]).read() if o["body_file"] else None
-        actions.approve(m, step, now, body=body, despite_findings=o["despite_findings"])
+        actions.approve(m, step, now, body=body, despite_findings=o["despite_findings"], reason=o["reason"])
         self.stdout.write(f"Step {step.id} approved; the next tick sends it (due {step.due:%Y-%m-%d %H:%M}).")
 
     def do_skip(self, target, now, o):

@@ -29,6 +29,12 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="set up and print logins, do not serve")
 
     def handle(self, *args, **opts):
+        import os
+
+        from django.conf import settings
+
+        if not os.getenv("SITE_URL"):  # links in the outbox open this demo server
+            settings.SITE_URL = f"http://{opts['addr']}"
         call_command("migrate", verbosity=0, interactive=False)
         logins = self.build(opts["clients"], opts["clinicians"], opts["seed"])
         # The morning routine, so the inbox opens on today's work: states and
@@ -38,6 +44,7 @@ class Command(BaseCommand):
         call_command("tick", stdout=io.StringIO(), stderr=io.StringIO())
         host = opts["addr"]
         self.stdout.write(self.style.SUCCESS(f"\nstillhere demo ready: http://{host}/"))
+        self.stdout.write(f"  emails and texts are kept in the local outbox: http://{host}/outreach/outbox/")
         for role, username in logins:
             self.stdout.write(f"  {role:<11} {username}  password: {DEMO_PASSWORD}")
         self.stdout.write("")

@@ -1,0 +1,47 @@
+"""Precision and recall of the tone check, per kind of problem, on the
+hand-labelled sentences in stillhere/outreach/tests/data/tone_sentences.csv.
+
+    .venv/bin/python bench/tone.py [--wrong]
+
+--wrong lists the sentences the check got wrong. Targets (issue 12):
+recall >= 0.95 and precision >= 0.9 on each kind.
+"""
+
+import os
+import sys
+import time
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stillhere.settings")
+django.setup()
+
+from stillhere.outreach.tone_corpus import CORPUS, HELD_OUT, NAMES, load, score  # noqa: E402
+
+
+def report(title, path) -> bool:
+    rows = load(path)
+    started = time.perf_counter()
+    scores, wrong = score(rows)
+    secs = time.perf_counter() - started
+    print(f"\n{title}: {len(rows)} labelled sentences ({secs * 1000 / len(rows):.2f} ms a sentence)")
+    print(f"{'kind':<40} {'n':>4} {'precision':>10} {'recall':>7}")
+    ok = True
+    for kind, s in scores.items():
+        meets = s.precision >= 0.9 and s.recall >= 0.95
+        ok &= meets
+        print(f"{NAMES[kind]:<40} {s.support:>4} {s.precision:>10.3f} {s.recall:>7.3f}{'' if meets else '  below target'}")
+    if "--wrong" in sys.argv:
+        for row, got in wrong:
+            print(f"  [{'|'.join(sorted(row.labels))} -> {'|'.join(sorted(got)) or '-'}] ({row.channel}) {row.text}")
+    return ok
+
+
+def main() -> int:
+    ok = report("labelled set (the patterns were written against it)", CORPUS)
+    report("held-out set (written after the patterns were frozen)", HELD_OUT)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""The tone check measured on sentences labelled by hand.
+
+tests/data/tone_sentences.csv holds sentences written for this purpose (none
+taken from elsewhere): kind ones, and ones that hurt in each way the check
+looks for. Each row has its labels ("threat", "guilt|blame"...), the channel
+it would go out on, and the text. bench/tone.py prints the figures and
+tests/test_tone_corpus.py holds the check to its targets.
+
+- A problem kind is scored on every sentence: predicted when the check
+  reports that code for the sentence alone on its channel.
+- The door-open and how-to-reach lines are scored on the sentences that
+  hurt nobody (kind, door_open, how_to_reach): the "missing line" findings
+  matter for an otherwise kind message, and a threat that says "reply by
+  Friday" is judged as a threat.
+"""
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import tone
+
+CORPUS = Path(__file__).resolve().parent / "tests" / "data" / "tone_sentences.csv"
+# Written after the patterns were frozen, to see how far they carry.
+HELD_OUT = CORPUS.with_name("tone_sentences_heldout.csv")
+PROBLEM_KINDS = ("threat", "guilt", "blame", "fee", "pressure", "clinical")
+LINE_KINDS = ("door_open", "how_to_reach")
+CODE_TO_KIND = {"threat": "threat", "guilt": "guilt", "blame": "blame", "fee": "fee", "pressure": "pressure",
+                "clinical-word": "clinical", "clinical-detail": "clinical"}
+NAMES = {"threat": "threats and ultimatums", "guilt": "guilt", "blame": "blame", "fee": "fees and charges",
+         "pressure": "pressure", "clinical": "clinical words on an exposed channel",
+         "door_open": "door-open line found", "how_to_reach": "how-to-reach line found"}
+
+
+@dataclass
+class Row:
+    labels: frozenset
+    channel: str
+    text: str
+
+
+@dataclass
+class Score:
+    kind: str
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    support: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+
+def load(path: Path = CORPUS) -> list[Row]:
+    with open(path, newline="") as f:
+        return [Row(frozenset(r["labels"].split("|")), r["channel"], r["text"]) for r in csv.DictReader(f)]
+
+
+def predicted(row: Row) -> set[str]:
+    kinds = {CODE_TO_KIND[f.code] for f in tone.check(row.text, row.channel)
+             if f.severity == tone.PROBLEM and f.code in CODE_TO_KIND}
+    if tone.opens_door(row.text):
+        kinds.add("door_open")
+    if tone.says_how_to_reach(row.text):
+        kinds.add("how_to_reach")
+    return kinds
+
+
+def score(rows: list[Row]) -> tuple[dict[str, Score], list[tuple[Row, set]]]:
+    """Scores per kind, and the rows the check got wrong (with what it said)."""
+    scores = {k: Score(k) for k in PROBLEM_KINDS + LINE_KINDS}
+    wrong = []
+    for row in rows:
+        got = predicted(row)
+        harmless = row.labels <= {"kind", *LINE_KINDS}
+        mistaken = False
+        for kind, s in scores.items():
+            if kind in LINE_KINDS and not harmless:
+                continue
+            gold, said = kind in row.labels, kind in got
+            s.support += gold
+            if gold and said:
+                s.tp += 1
+            elif said:
+                s.fp += 1
+                mistaken = True
+            elif gold:
+                s.fn += 1
+                mistaken = True
+        if mistaken:
+            wrong.append((row, got))
+    return scores, wrong
