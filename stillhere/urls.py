@@ -6,6 +6,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("", include("stillhere.api.urls")),
     path("", include("stillhere.ingest.urls")),
     path("", include("stillhere.engagement.urls")),
     path("", include("stillhere.clients.urls")),
