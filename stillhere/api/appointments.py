@@ -6,6 +6,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
+from ninja.responses import Status
 from ninja import Query, Router, Schema
 from ninja import Field as F
 
@@ -82,7 +83,7 @@ def add_appointment(request, payload: AppointmentCreate):
     renumber_sessions([e.pk])
     a.refresh_from_db()
     record(AppointmentWritten(practice=m.practice, actor=request.user, client=e.client, appointment=a, created=True))
-    return 201, AppointmentOut(**out.appointment(a, e.client.code))
+    return Status(201, AppointmentOut(**out.appointment(a, e.client.code)))
 
 
 @router.patch("/appointments/{appointment_id}", response={200: AppointmentOut, **COMMON},

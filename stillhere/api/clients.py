@@ -4,6 +4,7 @@ erasing a client is its own audited path."""
 from uuid import UUID
 
 from django.db import transaction
+from ninja.responses import Status
 from ninja import Query, Router, Schema
 from ninja import Field as F
 
@@ -67,7 +68,7 @@ def add_client(request, payload: ClientCreate):
     clinician = caseload_clinician(m, payload.clinician)
     fields = payload.model_dump(exclude={"clinician", "episode_started"}, exclude_none=True)
     c = create_client(m, fields, clinician, payload.episode_started)
-    return 201, ClientOut(**out.clients([c], visible_episodes(m))[0])
+    return Status(201, ClientOut(**out.clients([c], visible_episodes(m))[0]))
 
 
 @router.patch("/clients/{code}", response={200: ClientOut, **COMMON}, summary="Change a client's details")

@@ -4,6 +4,7 @@
 
 from django.http import Http404
 from django.utils import timezone
+from ninja.responses import Status
 from ninja import Router
 
 from stillhere.accounts.permissions import visible_episodes
@@ -49,7 +50,7 @@ def get_episode(request, episode_id: int):
 def end(request, episode_id: int, payload: EpisodeEnd):
     m = request.membership
     e = end_episode(m, get_episode_or_404(m, episode_id), payload.reason, payload.ended_on)
-    return 200, EpisodeOut(**_episode(e))
+    return Status(200, EpisodeOut(**_episode(e)))
 
 
 @router.get("/episodes/{episode_id}/engagement", response={200: EngagementOut, **COMMON},

@@ -11,6 +11,7 @@ import traceback
 
 from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -96,6 +97,11 @@ def install(api) -> None:
         else:
             errors = [{"field": None, "message": m} for m in exc.messages]
         return error_response(409, "refused", " ".join(e["message"] for e in errors), errors[0]["field"], errors)
+
+    @api.exception_handler(MultiPartParserError)
+    def unreadable(request, exc):
+        return error_response(400, "unreadable", "The upload could not be read: send it as multipart/form-data "
+                              "with a boundary, as an HTTP library does for file uploads.")
 
     @api.exception_handler(HttpError)
     def http_error(request, exc):

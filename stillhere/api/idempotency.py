@@ -19,6 +19,7 @@ from functools import wraps
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.http.request import RawPostDataException
+from ninja.responses import Status
 
 from .errors import ApiError
 from .models import IdempotentRequest
@@ -42,7 +43,7 @@ def _fingerprint(request) -> str:
 
 
 def _as_json(result) -> tuple[int, object]:
-    status, body = result if isinstance(result, tuple) else (200, result)
+    status, body = (result.status_code, result.value) if isinstance(result, Status) else (200, result)
     if hasattr(body, "model_dump"):
         body = body.model_dump(mode="json")
     return status, json.loads(json.dumps(body, cls=DjangoJSONEncoder))
@@ -70,9 +71,9 @@ def idempotent(view):
                 if row.status is None:
                     raise ApiError(409, "in_progress", "A request with this Idempotency-Key is still running. "
                                    "Ask again in a moment.", HEADER)
-                return row.status, row.response
+                return Status(row.status, row.response)
             status, body = _as_json(view(request, *args, **kwargs))
             IdempotentRequest.objects.filter(pk=row.pk).update(status=status, response=body)
-            return status, body
+            return Status(status, body)
 
     return wrapper

@@ -7,6 +7,7 @@ from uuid import UUID
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
+from ninja.responses import Status
 from ninja import File, Form, Router
 from ninja.files import UploadedFile
 
@@ -48,7 +49,7 @@ def start_import(request, appointments: File[UploadedFile], clients: File[Upload
     run.options = _store(run, "csv", form, [])
     run.save(update_fields=["options"])
     transaction.on_commit(lambda: uploads.start(run, dry_run=dry_run))
-    return 202, ImportOut(**_out(run))
+    return Status(202, ImportOut(**_out(run)))
 
 
 @router.get("/imports/{code}", response={200: ImportOut, **COMMON}, summary="An import's progress and report")

@@ -4,6 +4,7 @@ web, PHQ-9's safety item included) and list a client's results."""
 from uuid import UUID
 
 from django.http import Http404
+from ninja.responses import Status
 from ninja import Router
 
 from stillhere.accounts.permissions import get_client_or_404, visible_episodes
@@ -40,7 +41,7 @@ def add_measure(request, payload: MeasureCreate):
         raise ApiError(422, "invalid", str(e), e.field)
     except ValueError as e:  # an external id or appointment of another client
         raise ApiError(409, "refused", str(e), "external_id")
-    return 201, MeasureOut(**out.measure(row, client.code, row.score))
+    return Status(201, MeasureOut(**out.measure(row, client.code, row.score)))
 
 
 @router.get("/clients/{code}/measures", response={200: list[MeasureOut], **COMMON},

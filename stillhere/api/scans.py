@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import close_old_connections, connection, transaction
 from django.http import Http404
 from django.utils import timezone
+from ninja.responses import Status
 from ninja import Router
 
 from stillhere.audit.events import ScanStarted, record
@@ -77,7 +78,7 @@ def start_scan(request):
     run = ScanRun.objects.create(practice=m.practice, created_by=request.user)
     record(ScanStarted(practice=m.practice, actor=request.user, run=run))
     transaction.on_commit(lambda: start(run))
-    return 202, ScanOut(**_out(run))
+    return Status(202, ScanOut(**_out(run)))
 
 
 @router.get("/scans/{code}", response={200: ScanOut, **COMMON}, summary="A scan's progress")

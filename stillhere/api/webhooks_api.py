@@ -6,6 +6,7 @@ from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from ninja.responses import Status
 from ninja import Router
 
 from stillhere.accounts.models import Membership
@@ -56,7 +57,7 @@ def add_webhook(request, payload: WebhookCreate):
                                         events=sorted(set(payload.events)), created_by=request.user,
                                         after_change=after_change, after_reply=after_reply)
     record(WebhookChanged(practice=m.practice, actor=request.user, endpoint=ep))
-    return 201, WebhookCreated(**_out(ep), secret=ep.secret)
+    return Status(201, WebhookCreated(**_out(ep), secret=ep.secret))
 
 
 @router.post("/webhooks/{code}/disable", response={200: WebhookOut, **COMMON}, summary="Switch a webhook off")
