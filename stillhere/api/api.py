@@ -2,7 +2,7 @@
 
 from functools import partial
 
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Swagger
 from ninja.openapi.views import openapi_view
 
 from stillhere.accounts.decorators import member_required
@@ -31,7 +31,9 @@ key again and you get the first answer back, with nothing created twice.
 """
 
 api = NinjaAPI(title="stillhere API", version="1", description=DESCRIPTION, auth=TokenAuth(),
-               urls_namespace="api", docs_url="/docs", openapi_url="/openapi.json")
+               urls_namespace="api", docs_url="/docs", openapi_url="/openapi.json",
+               # The operations are the page; the schema list below them only repeats them.
+               docs=Swagger(settings={"defaultModelsExpandDepth": -1, "persistAuthorization": False}))
 # The schema is public (it names no one); the docs page, which can send
 # requests with a token, is for signed-in staff (urls.py puts it first).
 docs_page = member_required(partial(openapi_view, api=api))

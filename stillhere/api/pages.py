@@ -1,8 +1,9 @@
 """The API tokens settings page: a member's own tokens, and for an admin
 the practice's service tokens for integrations.
 
-A new token's secret is shown once, on the page that made it, and never
-again: only its digest is stored. The page is not cached anywhere.
+A new token's secret is shown once, on the page right after the one that
+made it, and never again: only its digest is stored. The page is not
+cached anywhere.
 """
 
 import secrets
@@ -24,6 +25,7 @@ from stillhere.audit.events import ApiTokenCreated, ApiTokenRevoked, record
 
 from .models import ApiToken
 
+SHOW_ONCE = "api_token_to_show_once"
 EXPIRY = [("", "Never"), ("30", "In 30 days"), ("90", "In 90 days"), ("365", "In a year")]
 
 
@@ -78,10 +80,16 @@ def tokens(request):
                     token, new_secret = ApiToken.issue(m, f.cleaned_data["name"], expires=_expires(f),
                                                        created_by=request.user)
                 record(ApiTokenCreated(practice=m.practice, actor=request.user, token=token))
+            # Shown on the next page and dropped from the session there, so a
+            # reload neither shows it again nor makes a second token.
+            request.session[SHOW_ONCE] = new_secret
+            return redirect("api_tokens")
         elif kind == "service":
             service_form = f
         else:
             form = f
+    else:
+        new_secret = request.session.pop(SHOW_ONCE, None)
     mine = ApiToken.objects.filter(membership=m, kind=ApiToken.Kind.PERSONAL)
     service = (ApiToken.objects.filter(membership__practice=m.practice, kind=ApiToken.Kind.SERVICE)
                .select_related("membership") if is_admin else [])
