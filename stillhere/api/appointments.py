@@ -6,9 +6,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
-from ninja.responses import Status
 from ninja import Query, Router, Schema
 from ninja import Field as F
+from ninja.responses import Status
 
 from stillhere.accounts.permissions import visible_episodes
 from stillhere.audit.events import AppointmentsListed, AppointmentWritten, record

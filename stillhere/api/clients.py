@@ -4,9 +4,9 @@ erasing a client is its own audited path."""
 from uuid import UUID
 
 from django.db import transaction
-from ninja.responses import Status
 from ninja import Query, Router, Schema
 from ninja import Field as F
+from ninja.responses import Status
 
 from stillhere.accounts.permissions import get_client_or_404, visible_clients, visible_episodes
 from stillhere.audit.events import ClientListViewed, ClientUpdated, ClientViewed, record

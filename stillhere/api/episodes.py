@@ -4,8 +4,8 @@
 
 from django.http import Http404
 from django.utils import timezone
-from ninja.responses import Status
 from ninja import Router
+from ninja.responses import Status
 
 from stillhere.accounts.permissions import visible_episodes
 from stillhere.audit.events import EngagementViewed, EpisodeViewed, InboxViewed, record

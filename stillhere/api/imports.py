@@ -7,9 +7,9 @@ from uuid import UUID
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
-from ninja.responses import Status
 from ninja import File, Form, Router
 from ninja.files import UploadedFile
+from ninja.responses import Status
 
 from stillhere.ingest import uploads
 from stillhere.ingest.forms import CsvUploadForm

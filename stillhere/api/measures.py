@@ -4,8 +4,8 @@ web, PHQ-9's safety item included) and list a client's results."""
 from uuid import UUID
 
 from django.http import Http404
-from ninja.responses import Status
 from ninja import Router
+from ninja.responses import Status
 
 from stillhere.accounts.permissions import get_client_or_404, visible_episodes
 from stillhere.audit.events import MeasuresViewed, record

@@ -14,8 +14,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import close_old_connections, connection, transaction
 from django.http import Http404
 from django.utils import timezone
-from ninja.responses import Status
 from ninja import Router
+from ninja.responses import Status
 
 from stillhere.audit.events import ScanStarted, record
 from stillhere.engagement.scan import scan_practice

@@ -6,8 +6,8 @@ from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from ninja.responses import Status
 from ninja import Router
+from ninja.responses import Status
 
 from stillhere.accounts.models import Membership
 from stillhere.audit.events import WebhookChanged, record
