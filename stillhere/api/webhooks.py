@@ -93,8 +93,9 @@ def _iso(dt: datetime) -> str:
     return dt.isoformat().replace("+00:00", "Z")
 
 
-def handle_one_endpoint(now: datetime) -> str | bool:
-    for ep in WebhookEndpoint.objects.filter(active=True).order_by("id"):
+def handle_one_endpoint(now: datetime, endpoints=None) -> str | bool:
+    """`endpoints`, as some worker read them (all active ones, fresh, unless given)."""
+    for ep in endpoints if endpoints is not None else WebhookEndpoint.objects.filter(active=True).order_by("id"):
         changes = list(StateChange.objects.filter(practice_id=ep.practice_id, id__gt=ep.after_change)
                        .select_related("episode__client").order_by("id")[:BATCH])
         replies = list(Reply.objects.filter(practice_id=ep.practice_id, id__gt=ep.after_reply)
