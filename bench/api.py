@@ -29,6 +29,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -141,6 +142,8 @@ def main():
     port = inbox.free_port()
     server = inbox.start_server(port, args.workers, args.threads)
     try:
+        # The first request imports every view; under load that outlasts a sign-in's timeout.
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=600).read()
         cookies = [inbox.login(port, names[i % len(names)]) for i in range(n)]
         cursors, walk_s, seen = walk(port, made["secrets"][0])
         rng = random.Random(16)
@@ -160,7 +163,10 @@ def main():
         web = load(port, [({"Cookie": c}, lambda: "/") for c in cookies], args.seconds)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
-        server.wait(10)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:  # kept-alive connections under load can hold a graceful stop
+            os.killpg(server.pid, signal.SIGKILL)
     print(f"gunicorn gthread {args.workers}x{args.threads} on PostgreSQL, {len(eps):,} open episodes, "
           f"{n} connections, closed loop, {args.seconds:g} s per run")
     print(f"walked the whole client list as a director's service token: {seen:,} clients in {len(cursors)} pages "
