@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "stillhere.simulator",
     "stillhere.ingest",
     "stillhere.worker",
+    "stillhere.api",
+    "ninja",  # after stillhere.api, whose templates/ninja/ dresses the docs page; serves Swagger UI locally
 ]
 
 MIDDLEWARE = [
@@ -193,3 +195,8 @@ TWILIO_API_URL = os.getenv("TWILIO_API_URL", "https://api.twilio.com")
 
 # Error pages in plain words (stillhere/templates/403.html, 404.html, 500.html).
 CSRF_FAILURE_VIEW = "stillhere.lib.errors.csrf_failure"
+
+# The REST API (stillhere/api). Requests per token per minute; webhooks go
+# to https:// addresses only, plain http to this machine only where allowed.
+API_RATE_LIMIT = envint("API_RATE_LIMIT", "600")
+WEBHOOK_ALLOW_HTTP_LOOPBACK = envbool("WEBHOOK_ALLOW_HTTP_LOOPBACK", "False")

@@ -9,6 +9,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("", include("stillhere.api.urls")),
     path("", include("stillhere.ingest.urls")),
     path("", include("stillhere.engagement.urls")),
     path("", include("stillhere.clients.urls")),

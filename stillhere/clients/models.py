@@ -8,6 +8,8 @@ new episode linked to the old one so the history is at hand.
 import uuid
 
 from django.db import models
+from django.db.models.functions import Now
+from django.utils import timezone
 
 from stillhere.accounts.models import Membership, Practice
 
@@ -170,6 +172,9 @@ class Appointment(models.Model):
     # client was actually in the room.
     session_number = models.PositiveSmallIntegerField(null=True, blank=True)
     session_type = models.CharField(max_length=10, choices=SessionType.choices, default=SessionType.SESSION)
+    # When stillhere last wrote the row (import, API): what a sync asks for
+    # with updated_since. The database default covers bulk inserts.
+    updated = models.DateTimeField(default=timezone.now, db_default=Now(), db_index=True)
 
     class Meta:
         constraints = [

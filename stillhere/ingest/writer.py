@@ -12,7 +12,7 @@ emptied in the export empties the field on re-import.
 """
 
 import hashlib
-from datetime import date, timezone
+from datetime import date, datetime, timezone
 
 from django.db import connection
 from django.db.models import Max, Min, Q
@@ -297,9 +297,9 @@ class Writer:
         self.touched.update(e["id"] for e, _, _ in new)
         self._grown(len(new))
         if changed:
-            upd = []
+            upd, now = [], datetime.now(timezone.utc)
             for pk, diff in changed:
-                a = Appointment(pk=pk)
+                a = Appointment(pk=pk, updated=now)
                 for k, val in diff.items():
                     if k == "episode_id":
                         a.episode_id = val["id"]
@@ -307,7 +307,7 @@ class Writer:
                     else:
                         setattr(a, k, val)
                 upd.append(a)
-            Appointment.objects.bulk_update(upd, sorted(fields), batch_size=CHUNK)
+            Appointment.objects.bulk_update(upd, sorted(fields | {"updated"}), batch_size=CHUNK)
         self.report.count("appointments", "created", len(new))
         self.report.count("appointments", "updated", len(changed))
         self.report.count("appointments", "unchanged", len(rows) - len(new) - len(changed))

@@ -34,13 +34,17 @@ class Response:
 
 
 def request(method: str, url: str, *, data: dict | None = None, json=None, headers: dict | None = None,
-            auth: tuple[str, str] | None = None, timeout: float = DEFAULT_TIMEOUT) -> Response:
-    """Send one request; `data` is form-encoded, `json` is sent as JSON."""
+            auth: tuple[str, str] | None = None, timeout: float = DEFAULT_TIMEOUT,
+            content: bytes | None = None) -> Response:
+    """Send one request; `data` is form-encoded, `json` is sent as JSON,
+    `content` as the exact bytes given (a signed webhook body)."""
     hdrs = {"User-Agent": "stillhere"} | dict(headers or {})
     body = None
     if data is not None:
         body = urllib.parse.urlencode(data).encode()
         hdrs.setdefault("Content-Type", "application/x-www-form-urlencoded")
+    elif content is not None:
+        body = content
     elif json is not None:
         body = jsonlib.dumps(json).encode()
         hdrs.setdefault("Content-Type", "application/json")

@@ -3,6 +3,7 @@ from contextlib import nullcontext
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from stillhere.api import webhooks
 from stillhere.lib.stopping import StopRequest, graceful_stop, sleep_unless_stopped
 from stillhere.outreach.sending import run_once
 from stillhere.outreach.timeparse import parse_as_of
@@ -35,6 +36,8 @@ class Command(BaseCommand):
                 self.stdout.flush()
             while True:
                 total += run_once(now, log=self.stdout.write, should_stop=lambda: bool(stop))
+                # Webhooks go after outreach, so a round's state changes are announced in the same round.
+                total += webhooks.run_once(now, log=self.stdout.write, should_stop=lambda: bool(stop))
                 if not loop or stop:
                     break
                 sleep_unless_stopped(interval, stop)
