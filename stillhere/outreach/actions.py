@@ -178,6 +178,13 @@ def mark_posted(membership, batch_id, now: datetime) -> int:
         batch = PrintBatch.objects.get(id=int(batch_id), practice_id=membership.practice_id)
     except (PrintBatch.DoesNotExist, ValueError):
         raise Http404(f"No print batch {batch_id} in your practice.")
+    if not membership.sees_whole_practice:
+        # A batch holds the whole practice's letters: a clinician may post it
+        # only when every letter in it is to one of their own clients.
+        others = batch.letters.exclude(step__episode__in=visible_episodes(membership))
+        if others.exists():
+            raise PermissionDenied("This batch holds letters to other clinicians' clients; "
+                                   "a director or the practice admin marks it posted.")
     with transaction.atomic():
         if PrintBatch.objects.filter(id=batch.id, status=PrintBatch.Status.OPEN).update(
                 status=PrintBatch.Status.POSTED, posted=now, posted_by=membership.user) != 1:

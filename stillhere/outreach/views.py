@@ -106,6 +106,8 @@ def letters(request):
             messages.success(request, f"{n} letter(s) marked posted.")
         except ValidationError as e:
             messages.error(request, " ".join(e.messages))
+        except PermissionDenied as e:
+            messages.error(request, str(e))
         return redirect("outreach:letters")
     batches = PrintBatch.objects.filter(practice=m.practice).annotate(n=Count("letters")).order_by("-created")[:50]
     return render(request, "outreach/letters.html", {"batches": batches})
@@ -206,6 +208,8 @@ def response_page(request, token):
     if responses.already_answered(step):
         return _dead_link(request, responses.BadToken("We already have your answer from this link. Thank you.",
                                                       practice=step.practice), status=200)
+    if responses.link_closed(step, step.episode):
+        return _dead_link(request, responses.BadToken(responses.CLOSED, practice=step.practice), status=410)
     return render(request, "outreach/response.html", ctx)
 
 
