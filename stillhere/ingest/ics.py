@@ -48,11 +48,11 @@ def check_recurrences(events, first: datetime, end: datetime, tz) -> None:
     for ev in events:
         if ev.get("RRULE") is None or ev.get("DTSTART") is None:
             continue
-        summary = str(ev.get("SUMMARY") or "")[:40]
+        summary = _where(ev, tz)
         for rule in _as_list(ev.get("RRULE")):
             freq = str((rule.get("FREQ") or [""])[0]).upper()
             if freq in TOO_OFTEN:
-                raise RecurrenceTooBig(f"the event {summary!r} repeats every {TOO_OFTEN[freq]}; an appointment "
+                raise RecurrenceTooBig(f"the {summary} repeats every {TOO_OFTEN[freq]}; an appointment "
                                        "can repeat at most daily")
             start = _as_dt(ev.get("DTSTART").dt, tz)
             try:
@@ -61,7 +61,7 @@ def check_recurrences(events, first: datetime, end: datetime, tz) -> None:
                 n = sum(1 for _ in parsed.xafter(max(first - timedelta(days=1), start), count=MAX_OCCURRENCES + 1,
                                                  inc=True) if _ < end)
             except (ValueError, TypeError, OverflowError):
-                raise RecurrenceTooBig(f"the event {summary!r} has a repeat rule that cannot be read") from None
+                raise RecurrenceTooBig(f"the {summary} has a repeat rule that cannot be read") from None
             total += n
             if total > MAX_OCCURRENCES:
                 raise RecurrenceTooBig(f"the repeating events add up to more than {MAX_OCCURRENCES:,} appointments "
@@ -122,10 +122,6 @@ class IcsSource:
         rows = []
         try:
             self._check(events, practice.tz)
-        except RecurrenceTooBig as e:
-            report.problem(label, None, "RRULE", "", str(e))
-            return
-        try:
             for line, rec in self._rows(cal, events, label, practice.tz, report, clients):
                 rows.append((line, rec))
                 if len(rows) >= 2000:
@@ -183,9 +179,8 @@ class IcsSource:
 
     def _event(self, ev, label, tz, report, clients, cancelled, at=None):
         uid = str(ev.get("UID") or "")
-        summary = str(ev.get("SUMMARY") or "")
         dtstart = ev.get("DTSTART")
-        where = f"event {summary[:40]!r}"
+        where = _where(ev, tz, at)
         if not uid or dtstart is None:
             report.skip(label, None, where, "", "an event without UID or start")
             return None
@@ -206,7 +201,7 @@ class IcsSource:
             report.problem(label, None, f"{where} CATEGORIES", str(ev.get("CATEGORIES") and
                            ",".join(str(c) for c in ev.get("CATEGORIES").cats) or ""), "is not a status")
             return None
-        rec = {"external_id": external_id[:100], "client": client[0], "clinician": self.clinician, "start": start,
+        rec = {"external_id": external_id, "client": client[0], "clinician": self.clinician, "start": start,
                "status": status, "client_name": client[1], "new_client": client[2]}
         end, duration = ev.get("DTEND"), ev.get("DURATION")
         if end is not None and isinstance(end.dt, datetime) and not at:
@@ -299,6 +294,17 @@ class _ClientBook:
     def by_id(self, ident, name):
         first, last = split_name(name or ident)
         return ident, name or ident, {"first_name": first, "last_name": last}
+
+
+def _where(ev, tz, at=None) -> str:
+    """An event named by when it starts: its title often names the client,
+    and reports are printed and kept."""
+    dtstart = ev.get("DTSTART")
+    try:
+        when = _as_dt(at or dtstart.dt, tz).astimezone(tz)
+        return f"event starting {when:%Y-%m-%d %H:%M}"
+    except (AttributeError, TypeError, ValueError):
+        return "event with no start"
 
 
 def _as_list(x):

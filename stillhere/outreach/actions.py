@@ -60,12 +60,31 @@ def _changed(step, expected) -> ValidationError:
                            f"“{S(expected).label}”: someone else got there first.")
 
 
+def one_line_subject(subject: str) -> str:
+    """A subject is one line: a line break would let it add email headers."""
+    if "\n" in subject or "\r" in subject:
+        raise ValidationError("The subject must be on one line.")
+    if len(subject) > MAX_SUBJECT:
+        raise ValidationError(f"Please keep the subject under {MAX_SUBJECT} characters (it has {len(subject)}).")
+    return subject
+
+
+MAX_SUBJECT = 200
+MAX_BODY = 20_000
+
+
+def body_within_limit(body: str) -> str:
+    if len(body) > MAX_BODY:
+        raise ValidationError(f"Please keep the message under {MAX_BODY:,} characters (it has {len(body):,}).")
+    return body
+
+
 def approve(membership, step, now: datetime, *, subject=None, body=None, despite_findings=False):
     """Approve a draft, optionally edited. An edited draft is tone-checked
     again; problems block approval unless the clinician says otherwise."""
     _require(membership, step)
-    subject = step.subject if subject is None else subject.strip()
-    body = step.body if body is None else body.replace("\r\n", "\n").strip()
+    subject = one_line_subject(step.subject if subject is None else subject.strip())
+    body = body_within_limit(step.body if body is None else body.replace("\r\n", "\n").strip())
     findings = tone.check(body, step.channel, subject=subject)
     if tone.problems(findings) and not despite_findings:
         raise ValidationError(["The tone check found problems:"] + [f.message for f in tone.problems(findings)])
@@ -81,7 +100,8 @@ def approve(membership, step, now: datetime, *, subject=None, body=None, despite
 
 def save_draft(membership, step, *, subject, body):
     _require(membership, step)
-    body = body.replace("\r\n", "\n").strip()
+    subject = one_line_subject(subject.strip())
+    body = body_within_limit(body.replace("\r\n", "\n").strip())
     findings = tone.check(body, step.channel, subject=subject)
     n = OutreachStep.objects.filter(id=step.id, status=S.AWAITING_APPROVAL).update(
         subject=subject.strip(), body=body, findings=[f.as_dict() for f in findings])

@@ -155,6 +155,14 @@ def template_edit(request, key, channel):
     if request.method == "POST":
         subject, body = request.POST.get("subject", "").strip(), request.POST.get("body", "").replace("\r\n", "\n")
         findings = tone.check(body, channel, subject=subject, is_template=True)
+        try:
+            actions.one_line_subject(subject)
+            actions.body_within_limit(body)
+        except ValidationError as e:
+            messages.error(request, " ".join(e.messages))
+            return render(request, "outreach/template.html", {
+                "key": key, "channel": channel, "subject": subject.replace("\r", " ").replace("\n", " "),
+                "body": body, "findings": findings, "variables": templating.VARIABLES}, status=400)
         if not tone.problems(findings):
             MessageTemplate.objects.update_or_create(practice=m.practice, key=key, channel=channel,
                                                      defaults={"subject": subject, "body": body,

@@ -9,7 +9,7 @@ reply attaches to the right client.
 import smtplib
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import BadHeaderError, EmailMessage, get_connection
 
 from stillhere.outreach.transports import Transport, TransportError
 
@@ -36,6 +36,14 @@ class Email(Transport):
         msg = EmailMessage(step.subject or "A note from " + step.practice.name, step.body,
                            settings.DEFAULT_FROM_EMAIL, [to], reply_to=reply_to, headers=headers,
                            connection=get_connection(fail_silently=False, timeout=20))
+        try:
+            # Built first: a line break in the subject or address is refused
+            # here, before the mail server is reached, so the step ends
+            # "failed" (nothing went) and not "uncertain".
+            msg.message()
+        except (BadHeaderError, ValueError):
+            raise TransportError("The subject or the address has a line break in it; nothing was sent",
+                                 permanent=True) from None
         try:
             msg.send()
         except smtplib.SMTPRecipientsRefused as e:

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from stillhere.lib.stopping import StopRequest, graceful_stop, sleep_unless_stopped
+from stillhere.ingest.uploads import housekeeping
 from stillhere.outreach.sending import run_once
 from stillhere.outreach.timeparse import parse_as_of
 
@@ -35,6 +36,7 @@ class Command(BaseCommand):
                 self.stdout.flush()
             while True:
                 total += run_once(now, log=self.stdout.write, should_stop=lambda: bool(stop))
+                housekeeping()  # abandoned web imports settled, expired import reports purged
                 if not loop or stop:
                     break
                 sleep_unless_stopped(interval, stop)
