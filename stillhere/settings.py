@@ -156,7 +156,14 @@ WHITENOISE_USE_FINDERS = True
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # No client data in logs: exception messages withheld, query strings cut
+    # (stillhere/lib/redact.py), for our loggers and Django's access log alike.
+    "formatters": {"redacted": {"()": "stillhere.lib.redact.RedactingFormatter",
+                                "format": "%(levelname)s %(name)s %(message)s"},
+                   "server": {"()": "stillhere.lib.redact.RedactingFormatter", "format": "[%(asctime)s] %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "redacted"},
+                 "server": {"class": "logging.StreamHandler", "formatter": "server"}},
+    "loggers": {"django.server": {"handlers": ["server"], "level": "INFO", "propagate": False}},
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "WARNING")},
 }
 

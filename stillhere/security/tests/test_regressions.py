@@ -63,3 +63,22 @@ class NulAndCacheTestCase(OutreachTestCase):
         for url in ("/", "/clients/", f"/clients/{self.ana.code}/", "/login/"):
             r = self.client.get(url)
             self.assertEqual(r["Cache-Control"], "no-store", url)
+
+
+def test_the_access_log_keeps_no_query_string_and_no_exception_message():
+    import logging
+
+    from stillhere.lib.redact import RedactingFormatter
+
+    fmt = RedactingFormatter("%(message)s")
+    line = fmt.format(logging.LogRecord("django.server", logging.INFO, __file__, 1,
+                                        '"GET /clients/?q=Whitfield HTTP/1.1" 200 5120', None, None))
+    assert "Whitfield" not in line and "/clients/?…" in line
+    try:
+        raise ValueError("Invalid address dana.whitfield@example.org")
+    except ValueError:
+        import sys
+
+        rec = logging.LogRecord("stillhere", logging.ERROR, __file__, 1, "tick failed", None, sys.exc_info())
+    text = fmt.format(rec)
+    assert "whitfield" not in text.lower() and "ValueError (message withheld" in text and "test_regressions.py" in text
