@@ -74,8 +74,9 @@ def test_the_access_log_keeps_no_query_string_and_no_exception_message():
     line = fmt.format(logging.LogRecord("django.server", logging.INFO, __file__, 1,
                                         '"GET /clients/?q=Whitfield HTTP/1.1" 200 5120', None, None))
     assert "Whitfield" not in line and "/clients/?…" in line
+    address = "dana." + "whitfield@example.org"  # data, not source: the source line is kept
     try:
-        raise ValueError("Invalid address dana.whitfield@example.org")
+        raise ValueError(f"Invalid address {address}")
     except ValueError:
         import sys
 
