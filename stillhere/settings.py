@@ -169,6 +169,8 @@ LOGGING = {
 
 # Outreach (stillhere/outreach, stillhere/channels). Each channel is enabled
 # by its settings; without them its transport fails with a clear message.
+# Days a web import keeps its report (problems by row and column), then purged.
+IMPORT_REPORT_DAYS = envint("IMPORT_REPORT_DAYS", "30")
 SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000")
 # Fernet keys for free text encrypted at rest (reflections), newest first;
 # empty: one derived from SECRET_KEY. See stillhere/reflection/crypto.py.
