@@ -31,6 +31,12 @@ def main(argv: list[str] | None = None) -> None:
         # usual status for an interrupted program.
         print("\nstopped.", file=sys.stderr)
         sys.exit(130)
+    except Exception as e:  # a defect: say where, never what data it was holding
+        from stillhere.lib.redact import safe_traceback
+
+        print(f"stillhere {argv[1] if len(argv) > 1 else ''} stopped with an internal error.", file=sys.stderr)
+        print(safe_traceback(e), file=sys.stderr, end="")
+        sys.exit(1)
 
 
 def overview() -> str:

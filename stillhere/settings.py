@@ -68,16 +68,19 @@ INSTALLED_APPS = [
     "stillhere.worker",
     "stillhere.api",
     "ninja",  # after stillhere.api, whose templates/ninja/ dresses the docs page; serves Swagger UI locally
+    "stillhere.security",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "stillhere.security.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "stillhere.accounts.middleware.MembershipMiddleware",
+    "stillhere.security.middleware.RefuseNulMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -164,12 +167,21 @@ WHITENOISE_USE_FINDERS = True
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # No client data in logs: exception messages withheld, query strings cut
+    # (stillhere/lib/redact.py), for our loggers and Django's access log alike.
+    "formatters": {"redacted": {"()": "stillhere.lib.redact.RedactingFormatter",
+                                "format": "%(levelname)s %(name)s %(message)s"},
+                   "server": {"()": "stillhere.lib.redact.RedactingFormatter", "format": "[%(asctime)s] %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "redacted"},
+                 "server": {"class": "logging.StreamHandler", "formatter": "server"}},
+    "loggers": {"django.server": {"handlers": ["server"], "level": "INFO", "propagate": False}},
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "WARNING")},
 }
 
 # Outreach (stillhere/outreach, stillhere/channels). Each channel is enabled
 # by its settings; without them its transport fails with a clear message.
+# Days a web import keeps its report (problems by row and column), then purged.
+IMPORT_REPORT_DAYS = envint("IMPORT_REPORT_DAYS", "30")
 SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000")
 # Fernet keys for free text encrypted at rest (reflections), newest first;
 # empty: one derived from SECRET_KEY. See stillhere/reflection/crypto.py.

@@ -1,7 +1,6 @@
 """The practice view for clinical directors (and admins, who see the whole
 practice anyway). Clinicians and consultants get a 404: it is not theirs."""
 
-import csv
 from datetime import date, timedelta
 
 from django.http import Http404, HttpResponse
@@ -10,6 +9,7 @@ from django.utils import timezone
 
 from stillhere.accounts.decorators import member_required
 from stillhere.audit.events import PracticeReportExported, PracticeReportViewed, record
+from stillhere.lib.csvsafe import SafeWriter
 
 from .chart import dropout_bars, survival_chart
 from .report import BENCHMARK, BENCHMARK_SOURCE, practice_report
@@ -77,7 +77,7 @@ def export(request):
     record(PracticeReportExported(practice=m.practice, actor=request.user, period=f"{start}/{end}"))
     resp = HttpResponse(content_type="text/csv; charset=utf-8")
     resp["Content-Disposition"] = f'attachment; filename="practice-{start}-{end}.csv"'
-    w = csv.writer(resp)
+    w = SafeWriter(resp)
     w.writerow(["section", "group", "label", "events", "total", "rate", "ci_low", "ci_high"])
 
     def rate(section, group, row):

@@ -1,5 +1,6 @@
 """Client list and client page: thin views over permissions and the timeline."""
 
+from django.contrib import messages
 from django.db.models import Count, Max, Min, Q
 from django.shortcuts import render
 from django.utils import timezone
@@ -14,6 +15,9 @@ from .models import Appointment
 from .timeline import episode_timelines
 
 LIST_LIMIT = 500
+
+
+MAX_SEARCH = 100
 
 
 @member_required
@@ -35,6 +39,10 @@ def client_list(request):
         .order_by("client__last_name", "client__first_name")
     )
     q = request.GET.get("q", "").strip()
+    if len(q) > MAX_SEARCH:
+        # No name is longer than its column; SQLite refuses very long patterns.
+        messages.error(request, f"A search can be at most {MAX_SEARCH} characters (this one has {len(q):,}).")
+        q = ""
     if q:
         episodes = episodes.filter(Q(client__first_name__icontains=q) | Q(client__last_name__icontains=q)
                                    | Q(client__preferred_name__icontains=q))

@@ -122,6 +122,8 @@ def letters_posted(request, batch_id):
         n = actions.mark_posted(m, batch_id, timezone.now())
     except ValidationError as e:
         return _failed(request, slot, " ".join(e.messages))
+    except PermissionDenied as e:
+        return _failed(request, slot, str(e))
     return _done(request, slot, f"{n} letter{'s' if n != 1 else ''} marked posted.")
 
 

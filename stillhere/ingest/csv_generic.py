@@ -151,14 +151,17 @@ def read(path, kind: str, mapping: Mapping, tz: ZoneInfo, report, label: str, tr
         report.problem(label, None, "", "", f"cannot open the file ({e.strerror or e.__class__.__name__})")
         return
     line = 0
+    cut = _ends_mid_line(path)
     try:
         with f:
-            reader = csv.reader(f, delimiter=mapping.delimiter)
+            # strict: a quote left open (a file cut off mid-value) is an error,
+            # not a value that runs to the end of the file.
+            reader = csv.reader(f, delimiter=mapping.delimiter, strict=True)
             header = next(reader, None)
             if not header or not any(h.strip() for h in header):
                 report.problem(label, 1, "", "", "the file is empty or has no header row")
                 return
-            header = [h.strip() for h in header]
+            header = [h.strip().replace("\x00", "\\0") for h in header]
             sources = _columns(kind, header, fm, report, label)
             if report.failed:
                 return
@@ -180,6 +183,12 @@ def read(path, kind: str, mapping: Mapping, tz: ZoneInfo, report, label: str, tr
                 if len(row) > width and any(c.strip() for c in row[width:]):
                     report.problem(label, line, "", "", f"the row has {len(row)} values but the header has "
                                    f"{width} columns (a comma inside a value needs quotes)")
+                    continue
+                if len(row) < width:
+                    # A file cut off mid-row would otherwise read as empty
+                    # cells, and an empty cell clears a field on re-import.
+                    report.problem(label, line, header[len(row)], "", f"the row has only {len(row)} of the "
+                                   f"header's {width} columns: was the file cut short?")
                     continue
                 rec, ok = {}, True
                 for col, src in sources.items():
@@ -216,6 +225,10 @@ def read(path, kind: str, mapping: Mapping, tz: ZoneInfo, report, label: str, tr
                     if len(batch) >= BATCH:
                         yield batch
                         batch = []
+            if cut and line > 1:
+                report.problem(label, line, "", "", "the file ends in the middle of a line, so its last row may "
+                               "have been cut short; export or save the file again")
+                return
             if batch:
                 yield batch
             checks.finish()
@@ -224,6 +237,20 @@ def read(path, kind: str, mapping: Mapping, tz: ZoneInfo, report, label: str, tr
                        "in a mapping file (encoding = \"cp1252\", say)")
     except csv.Error as e:
         report.problem(label, line + 1, "", "", f"the file is not valid CSV ({e})")
+
+
+def _ends_mid_line(path) -> bool:
+    """Every export tool ends its last row with a line break; a file that
+    does not was most likely cut off (a failed download, a full disk)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, 2)
+            if f.tell() == 0:
+                return False
+            f.seek(-1, 2)
+            return f.read(1) not in (b"\n", b"\r")
+    except OSError:
+        return False
 
 
 def _check_measure(rec, label, line, report) -> bool:

@@ -187,8 +187,9 @@ def _unbundle(data, line):
         yield line, "", data
 
 
-def _text(s, n=100) -> str:
-    return (str(s) if s else "").strip()[:n]
+def _text(s, n=None) -> str:
+    # Not cut to length: the import's record check refuses what is too long.
+    return (str(s) if s else "").strip()
 
 
 class _Context:

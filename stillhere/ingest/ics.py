@@ -26,7 +26,47 @@ from .writer import split_name
 
 PREFIX = re.compile(r"^\s*(?:(?:therapy\s+)?(?:session|therapy|appointment|appt|intake)\s*(?:with\b|[:\-–—])?\s*)",
                     re.IGNORECASE)
-MAX_OCCURRENCES = 200_000
+# A calendar's repeats are counted before they are expanded (recurring-ical-
+# events builds every occurrence in memory, a few milliseconds each): the
+# count caps the memory and the clock caps the time, so a rule like
+# FREQ=SECONDLY from 1970 is refused in a moment instead of growing forever.
+MAX_OCCURRENCES = 50_000
+MAX_EXPAND_SECONDS = 60
+TOO_OFTEN = {"SECONDLY": "second", "MINUTELY": "minute", "HOURLY": "hour"}
+
+
+class RecurrenceTooBig(ValueError):
+    """A repeating event that would make more appointments than we expand."""
+
+
+def check_recurrences(events, first: datetime, end: datetime, tz) -> None:
+    """Refuse, before any expansion, rules that repeat more often than daily
+    and calendars whose repeats add up to more than MAX_OCCURRENCES."""
+    from dateutil.rrule import rrulestr
+
+    total = 0
+    for ev in events:
+        if ev.get("RRULE") is None or ev.get("DTSTART") is None:
+            continue
+        summary = _where(ev, tz)
+        for rule in _as_list(ev.get("RRULE")):
+            freq = str((rule.get("FREQ") or [""])[0]).upper()
+            if freq in TOO_OFTEN:
+                raise RecurrenceTooBig(f"the {summary} repeats every {TOO_OFTEN[freq]}; an appointment "
+                                       "can repeat at most daily")
+            start = _as_dt(ev.get("DTSTART").dt, tz)
+            try:
+                text = rule.to_ical().decode()
+                parsed = rrulestr(text, dtstart=start, ignoretz=False)
+                n = sum(1 for _ in parsed.xafter(max(first - timedelta(days=1), start), count=MAX_OCCURRENCES + 1,
+                                                 inc=True) if _ < end)
+            except (ValueError, TypeError, OverflowError):
+                raise RecurrenceTooBig(f"the {summary} has a repeat rule that cannot be read") from None
+            total += n
+            if total > MAX_OCCURRENCES:
+                raise RecurrenceTooBig(f"the repeating events add up to more than {MAX_OCCURRENCES:,} appointments "
+                                       "before the end date; give an earlier --until (or a shorter "
+                                       "'Import until' date), or split the calendar")
 
 
 class IcsSource:
@@ -81,11 +121,15 @@ class IcsSource:
         clients = _ClientBook(practice)
         rows = []
         try:
+            self._check(events, practice.tz)
             for line, rec in self._rows(cal, events, label, practice.tz, report, clients):
                 rows.append((line, rec))
                 if len(rows) >= 2000:
                     yield "appointments", label, rows
                     rows = []
+        except RecurrenceTooBig as e:
+            report.problem(label, None, "RRULE", "", str(e))
+            return
         except Exception as e:  # recurrence expansion on a malformed rule
             report.problem(label, None, "RRULE", "", f"a repeating event could not be expanded "
                                                       f"({e.__class__.__name__})")
@@ -93,18 +137,31 @@ class IcsSource:
         if rows:
             yield "appointments", label, rows
 
-    def _rows(self, cal, events, label, tz, report, clients):
+    def _span(self, events, tz):
         starts = [_as_dt(e.get("DTSTART").dt, tz) for e in events if e.get("DTSTART") is not None]
-        if not starts:
-            return
-        first = min(starts)
         end = datetime.combine(self.until, datetime.min.time(), tzinfo=tz) + timedelta(days=1)
-        occurrences = recurring_ical_events.of(cal).between(first - timedelta(days=1), end)
+        return (min(starts) if starts else None), end
+
+    def _check(self, events, tz):
+        first, end = self._span(events, tz)
+        if first is not None:
+            check_recurrences(events, first, end, tz)
+
+    def _rows(self, cal, events, label, tz, report, clients):
+        import time
+
+        first, end = self._span(events, tz)
+        if first is None:
+            return
+        deadline = time.monotonic() + MAX_EXPAND_SECONDS
+        occurrences = recurring_ical_events.of(cal).after(first - timedelta(days=1))
         for n, ev in enumerate(occurrences):
-            if n >= MAX_OCCURRENCES:
-                report.problem(label, None, "RRULE", "", f"more than {MAX_OCCURRENCES:,} occurrences; "
-                               "give an earlier --until")
-                return
+            if _as_dt(ev.get("DTSTART").dt, tz) >= end:
+                break
+            if n >= MAX_OCCURRENCES or time.monotonic() > deadline:
+                raise RecurrenceTooBig(f"the calendar's repeating events could not be expanded within "
+                                       f"{MAX_OCCURRENCES:,} appointments and {MAX_EXPAND_SECONDS} seconds; "
+                                       "give an earlier --until, or split the calendar")
             rec = self._event(ev, label, tz, report, clients, cancelled=False)
             if rec:
                 yield None, rec
@@ -122,9 +179,8 @@ class IcsSource:
 
     def _event(self, ev, label, tz, report, clients, cancelled, at=None):
         uid = str(ev.get("UID") or "")
-        summary = str(ev.get("SUMMARY") or "")
         dtstart = ev.get("DTSTART")
-        where = f"event {summary[:40]!r}"
+        where = _where(ev, tz, at)
         if not uid or dtstart is None:
             report.skip(label, None, where, "", "an event without UID or start")
             return None
@@ -145,7 +201,7 @@ class IcsSource:
             report.problem(label, None, f"{where} CATEGORIES", str(ev.get("CATEGORIES") and
                            ",".join(str(c) for c in ev.get("CATEGORIES").cats) or ""), "is not a status")
             return None
-        rec = {"external_id": external_id[:100], "client": client[0], "clinician": self.clinician, "start": start,
+        rec = {"external_id": external_id, "client": client[0], "clinician": self.clinician, "start": start,
                "status": status, "client_name": client[1], "new_client": client[2]}
         end, duration = ev.get("DTEND"), ev.get("DURATION")
         if end is not None and isinstance(end.dt, datetime) and not at:
@@ -238,6 +294,17 @@ class _ClientBook:
     def by_id(self, ident, name):
         first, last = split_name(name or ident)
         return ident, name or ident, {"first_name": first, "last_name": last}
+
+
+def _where(ev, tz, at=None) -> str:
+    """An event named by when it starts: its title often names the client,
+    and reports are printed and kept."""
+    dtstart = ev.get("DTSTART")
+    try:
+        when = _as_dt(at or dtstart.dt, tz).astimezone(tz)
+        return f"event starting {when:%Y-%m-%d %H:%M}"
+    except (AttributeError, TypeError, ValueError):
+        return "event with no start"
 
 
 def _as_list(x):

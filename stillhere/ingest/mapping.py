@@ -81,9 +81,12 @@ def preset_names() -> list[str]:
 
 
 def load_preset(name: str) -> Mapping:
-    path = PRESETS_DIR / f"{norm(name).replace('_', '')}.toml"
-    if not path.exists():
-        raise MappingError(f"No preset called {name!r}; the presets are: {', '.join(preset_names())}.")
+    # Only a name from the list: `extends = "../../secrets"` must not open a
+    # file outside the presets folder.
+    key = norm(name).replace("_", "")
+    path = PRESETS_DIR / f"{key}.toml"
+    if key not in preset_names():
+        raise MappingError(f"No preset called {str(name)[:60]!r}; the presets are: {', '.join(preset_names())}.")
     return load_mapping(path, name=path.stem)
 
 
@@ -106,7 +109,9 @@ def _texts(where: str, value) -> list[str]:
 
 
 def parse_mapping(data: dict, name: str) -> Mapping:
-    base = load_preset(data["extends"]) if isinstance(data.get("extends"), str) else Mapping()
+    if "extends" in data and not isinstance(data["extends"], str):
+        raise MappingError(f"extends must be the name of a preset: {', '.join(preset_names())}.")
+    base = load_preset(data["extends"]) if "extends" in data else Mapping()
     m = Mapping(name=name, encoding=str(data.get("encoding", base.encoding)),
                 delimiter=str(data.get("delimiter", base.delimiter)), files=base.files)
     if len(m.delimiter) != 1:

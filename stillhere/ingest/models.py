@@ -19,6 +19,7 @@ class ImportRun(models.Model):
         IMPORTED = "imported", "Imported"
         CHECKED = "checked", "Checked (nothing written)"
         REJECTED = "rejected", "Rejected (nothing written)"
+        FAILED = "failed", "Stopped before it finished (nothing written)"
 
     class Kind(models.TextChoices):
         CSV = "csv", "CSV export"

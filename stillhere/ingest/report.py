@@ -1,8 +1,11 @@
 """What an import found and did, for the person who ran it.
 
 A report is printed by the CLI, shown by the web upload and written as JSON
-(`--report out.json`). Problems name the file, line, column and value so the
-file can be fixed; the audit trail only ever gets the counts.
+(`--report out.json`). Problems name the file, line, column and reason so the
+file can be fixed. The value itself is masked (its length only): a bad cell
+is as often a name, an email or a birth date as a typo, and a report is
+printed to terminals, kept with a web import and mailed around. The audit
+trail only ever gets the counts.
 """
 
 from dataclasses import asdict, dataclass, field
@@ -22,13 +25,21 @@ class Problem:
         where = self.file + (f" line {self.line}" if self.line else "")
         plain = self.column and "/" not in self.column and not self.column.startswith("event")
         col = f", column {self.column}" if plain else f", {self.column}" if self.column else ""
-        val = f": {self.value!r}" if self.value else ""
+        val = f" {self.value}" if self.value else ""
         return f"{where}{col}{val}: {self.reason}"
 
 
 def clip(value, n: int = 80) -> str:
-    s = "" if value is None else str(value)
+    s = "" if value is None else str(value).replace("\x00", "\\0")
     return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def mask(value) -> str:
+    """What a report may say of a value: that there was one, and its length."""
+    s = "" if value is None else str(value)
+    if not s.strip():
+        return ""
+    return f"(value hidden, {len(s)} character{'s' if len(s) != 1 else ''})"
 
 
 @dataclass
@@ -56,13 +67,13 @@ class ImportReport:
     def problem(self, file, line, column, value, reason) -> None:
         self.problem_count += 1
         if len(self.problems) < MAX_LISTED:
-            self.problems.append(Problem(file, line, column, clip(value), reason))
+            self.problems.append(Problem(clip(file), line, clip(column), mask(value), reason))
 
     def skip(self, file, line, column, value, reason) -> None:
         """A record deliberately left out (not an error), e.g. a lunch break in a calendar."""
         self.skipped_count += 1
         if len(self.skipped) < MAX_LISTED:
-            self.skipped.append(Problem(file, line, column, clip(value), reason))
+            self.skipped.append(Problem(clip(file), line, clip(column), mask(value), reason))
 
     def warn(self, file, line, column, value, reason) -> None:
         """Something imported as the file says, but that a person should

@@ -30,6 +30,46 @@ class _Rollback(Exception):
     pass
 
 
+NUL_REASON = ("contains a NUL character (an invisible control character that cannot be stored); "
+              "remove it and import again")
+# Every text a source hands the writer, and the most it may hold (the
+# model's max_length): longer is a problem with its reason, never cut short.
+LIMITS = {"external_id": 100, "client": 100, "first_name": 100, "last_name": 100, "preferred_name": 100,
+          "pronouns": 40, "email": 254, "phone": 40, "address_line1": 200, "address_line2": 200, "city": 100,
+          "region": 100, "postal_code": 20, "client_name": 200, "clinician": 200, "clinician_name": 200,
+          "episode": 100}
+# A line break in these would let a file add headers to an email or a text.
+ONE_LINE = {"first_name", "last_name", "preferred_name", "email", "phone", "client_name", "clinician",
+            "clinician_name", "pronouns"}
+
+
+def _faults(rec, prefix=""):
+    for k, val in rec.items():
+        if isinstance(val, dict):
+            yield from _faults(val, f"{prefix}{k}.")
+        elif isinstance(val, str):
+            if "\x00" in val:
+                yield prefix + k, NUL_REASON
+            elif k in ONE_LINE and ("\n" in val or "\r" in val):
+                yield prefix + k, "contains a line break; it must be on one line"
+            elif k in LIMITS and len(val) > LIMITS[k]:
+                yield prefix + k, f"is longer than {LIMITS[k]} characters ({len(val)})"
+
+
+def checked(batch, label, report):
+    """Rows that every source's output must pass before the writer sees them:
+    no NUL (PostgreSQL cannot store one), no line break where a header
+    could be made of it, nothing longer than its column."""
+    kept = []
+    for line, rec in batch:
+        faults = list(_faults(rec))
+        for column, reason in faults:
+            report.problem(label, line, column, "", reason)
+        if not faults:
+            kept.append((line, rec))
+    return kept
+
+
 def run_import(practice, source, *, dry_run: bool = False, actor=None, on_progress=None) -> ImportReport:
     report = ImportReport(kind=source.kind, files=source.labels(), dry_run=dry_run)
     tracker = Tracker(total_size(source.paths()), on_progress)
@@ -37,6 +77,7 @@ def run_import(practice, source, *, dry_run: bool = False, actor=None, on_progre
         with transaction.atomic():
             writer = Writer(practice, report, source=source.kind)
             for table, label, batch in source.batches(practice, report, tracker):
+                batch = checked(batch, label, report)
                 if not report.failed:
                     getattr(writer, f"write_{table}")(batch, label)
             if not report.failed:

@@ -30,6 +30,13 @@ from .sources import CsvSource
 
 log = logging.getLogger(__name__)
 PREVIEW_ROWS = 10
+# A running import touches its progress file at least this often, from a
+# thread of its own, so a run whose process died (a restart, a kill) is
+# seen for what it is once the file has been quiet for ABANDONED_AFTER.
+HEARTBEAT_SECONDS = 30
+ABANDONED_AFTER = timedelta(minutes=5)
+ABANDONED = ("The import stopped before it finished (the server was restarted or the import was cut off). "
+             "Nothing was written, and the uploaded files have been deleted; please upload them again.")
 
 
 def folder(run: ImportRun) -> Path:
@@ -98,6 +105,47 @@ def prune_stale(hours: int = 24) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
+def settle_abandoned(run: ImportRun, now=None) -> bool:
+    """A run still marked running whose heartbeat stopped: marked failed, its
+    files deleted. Nothing of it was written (its transaction died with it)."""
+    import time
+
+    if run.status != ImportRun.Status.RUNNING:
+        return False
+    beat = data_dir() / "imports" / str(run.code) / "progress.json"
+    try:
+        quiet = time.time() - beat.stat().st_mtime
+    except OSError:
+        quiet = float("inf")
+    if quiet < ABANDONED_AFTER.total_seconds():
+        return False
+    report = ImportReport(kind=run.kind, status="failed")
+    report.problem("", None, "", "", ABANDONED)
+    n = ImportRun.objects.filter(pk=run.pk, status=ImportRun.Status.RUNNING).update(
+        status=ImportRun.Status.FAILED, finished=now or timezone.now(),
+        report=json.loads(json.dumps(report.to_dict(), default=str)))
+    shutil.rmtree(data_dir() / "imports" / str(run.code), ignore_errors=True)
+    if n:
+        log.warning("import run %s abandoned: marked failed and its files deleted", run.pk)
+    return bool(n)
+
+
+def report_days() -> int:
+    return int(getattr(settings, "IMPORT_REPORT_DAYS", 30))
+
+
+def housekeeping(now=None) -> None:
+    """Abandoned runs settled, old uploads removed, old reports purged (a
+    report lists problems by row and column; after IMPORT_REPORT_DAYS, default
+    30, only the counts in the audit trail remain)."""
+    now = now or timezone.now()
+    for run in ImportRun.objects.filter(status=ImportRun.Status.RUNNING).only("pk", "code", "kind", "status"):
+        settle_abandoned(run, now)
+    ImportRun.objects.filter(created__lt=now - timedelta(days=report_days())).exclude(
+        report=None).update(report=None, options={})
+    prune_stale()
+
+
 def progress(run: ImportRun) -> float:
     try:
         return float(json.loads((folder(run) / "progress.json").read_text())["fraction"])
@@ -125,9 +173,28 @@ def _in_thread(pk, actor):
         connection.close()
 
 
+def _heartbeat(path: Path, stop: threading.Event) -> None:
+    import os
+
+    while not stop.wait(HEARTBEAT_SECONDS):
+        try:
+            os.utime(path)
+        except OSError:
+            return
+
+
 def execute(pk, actor) -> ImportRun:
     run = ImportRun.objects.select_related("practice").get(pk=pk)
     path = folder(run) / "progress.json"
+    stop = threading.Event()
+    threading.Thread(target=_heartbeat, args=(path, stop), daemon=True).start()
+    try:
+        return _execute(run, path, actor)
+    finally:
+        stop.set()
+
+
+def _execute(run, path, actor) -> ImportRun:
     try:
         report = run_import(run.practice, source_for(run), dry_run=run.dry_run, actor=actor,
                             on_progress=lambda t: write_progress(path, {"fraction": t.fraction}))

@@ -59,7 +59,7 @@ def start(request):
             run.options = _store(run, kind, form, request.FILES.getlist(f"{kind}-files"))
             run.save(update_fields=["options"])
             return redirect("ingest:run", code=run.code)
-    uploads.prune_stale()
+    uploads.housekeeping()
     recent = ImportRun.objects.filter(practice=m.practice)[:10]
     return render(request, "ingest/start.html", {"forms": forms, "recent": recent})
 
@@ -88,6 +88,8 @@ def _store(run, kind, form, fhir_files) -> dict:
 @importer_required
 def run_page(request, code):
     run = _run(request, code)
+    if uploads.settle_abandoned(run):
+        run.refresh_from_db()
     rows, found = ([], None)
     if run.status in (ImportRun.Status.UPLOADED, ImportRun.Status.CHECKED):
         rows, found = uploads.preview(run)
@@ -110,4 +112,6 @@ def begin(request, code):
 @importer_required
 def progress(request, code):
     run = _run(request, code)
+    if uploads.settle_abandoned(run):
+        run.refresh_from_db()
     return render(request, "ingest/progress.html", {"run": run, "progress": uploads.progress(run)})

@@ -54,7 +54,7 @@ def derived_id(*parts) -> str:
 
 def split_name(name: str) -> tuple[str, str]:
     first, _, last = " ".join(name.split()).partition(" ")
-    return first[:100], last[:100]
+    return first, last
 
 
 class Writer:

@@ -60,7 +60,24 @@ def _changed(step, expected) -> ValidationError:
                            f"“{S(expected).label}”: someone else got there first.")
 
 
+def one_line_subject(subject: str) -> str:
+    """A subject is one line: a line break would let it add email headers."""
+    if "\n" in subject or "\r" in subject:
+        raise ValidationError("The subject must be on one line.")
+    if len(subject) > MAX_SUBJECT:
+        raise ValidationError(f"Please keep the subject under {MAX_SUBJECT} characters (it has {len(subject)}).")
+    return subject
+
+
+MAX_SUBJECT = 200
+MAX_BODY = 20_000
 MIN_REASON_CHARS = 5
+
+
+def body_within_limit(body: str) -> str:
+    if len(body) > MAX_BODY:
+        raise ValidationError(f"Please keep the message under {MAX_BODY:,} characters (it has {len(body):,}).")
+    return body
 
 
 def approve(membership, step, now: datetime, *, subject=None, body=None, despite_findings=False, reason=""):
@@ -70,8 +87,8 @@ def approve(membership, step, now: datetime, *, subject=None, body=None, despite
     clinician overrides it with a reason, which is kept on the step and
     audited."""
     _require(membership, step)
-    subject = step.subject if subject is None else subject.strip()
-    body = step.body if body is None else body.replace("\r\n", "\n").strip()
+    subject = one_line_subject(step.subject if subject is None else subject.strip())
+    body = body_within_limit(step.body if body is None else body.replace("\r\n", "\n").strip())
     findings = exposed.check_draft(step, subject, body)
     found = tone.problems(findings)
     reason = " ".join((reason or "").split())[:300]
@@ -96,7 +113,8 @@ def approve(membership, step, now: datetime, *, subject=None, body=None, despite
 
 def save_draft(membership, step, *, subject, body):
     _require(membership, step)
-    body = body.replace("\r\n", "\n").strip()
+    subject = one_line_subject(subject.strip())
+    body = body_within_limit(body.replace("\r\n", "\n").strip())
     findings = exposed.check_draft(step, subject, body)
     n = OutreachStep.objects.filter(id=step.id, status=S.AWAITING_APPROVAL).update(
         subject=subject.strip(), body=body, findings=[f.as_dict() for f in findings])
@@ -193,6 +211,13 @@ def mark_posted(membership, batch_id, now: datetime) -> int:
         batch = PrintBatch.objects.get(id=int(batch_id), practice_id=membership.practice_id)
     except (PrintBatch.DoesNotExist, ValueError):
         raise Http404(f"No print batch {batch_id} in your practice.")
+    if not membership.sees_whole_practice:
+        # A batch holds the whole practice's letters: a clinician may post it
+        # only when every letter in it is to one of their own clients.
+        others = batch.letters.exclude(step__episode__in=visible_episodes(membership))
+        if others.exists():
+            raise PermissionDenied("This batch holds letters to other clinicians' clients; "
+                                   "a director or the practice admin marks it posted.")
     with transaction.atomic():
         if PrintBatch.objects.filter(id=batch.id, status=PrintBatch.Status.OPEN).update(
                 status=PrintBatch.Status.POSTED, posted=now, posted_by=membership.user) != 1:

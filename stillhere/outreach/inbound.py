@@ -109,10 +109,17 @@ def receive_sms(params: dict, now) -> Result:
     sms = get_provider().parse_inbound(params)
     if not sms.sender or not sms.message_id:
         return Result(False, 400, "Missing From or MessageSid.")
-    attempt = (OutreachAttempt.objects.filter(channel="sms", client__phone=sms.sender)
-               .select_related("step").order_by("-created").first())
-    if attempt is None:
+    attempts = OutreachAttempt.objects.filter(channel="sms", client__phone=sms.sender)
+    clients = set(attempts.values_list("practice_id", "client_id").distinct()[:2])
+    if not clients:
         return Result(True, 200, "No outreach text went to this number; nothing was attached.")
+    if len(clients) > 1:
+        # One number texted for two clients (a shared family phone, or the
+        # same number in two practices): guessing could stop the wrong
+        # person's outreach or show their words to the wrong practice.
+        return Result(True, 200, "Texts to this number went to more than one client; the reply was not "
+                                 "attached to anyone. Please ask the client to reply by email or phone.")
+    attempt = attempts.select_related("step").order_by("-created").first()
     step = OutreachStep.objects.select_related("client__practice", "episode").get(id=attempt.step_id)
     reply = actions.log_reply(step.client, Reply.Source.SMS, now, text=sms.body, provider_id=sms.message_id,
                               step=step)

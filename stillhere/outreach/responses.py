@@ -67,6 +67,35 @@ def already_answered(step) -> bool:
     return Response.objects.filter(step=step).exists()
 
 
+ENDED_STATES = (Episode.State.ENDED_PLANNED, Episode.State.ENDED_BY_CLIENT, Episode.State.ENDED_NO_GOODBYE)
+CLOSED = ("This link is from an earlier message and can no longer be used. "
+          "If you would like to be in touch, please contact the practice directly.")
+
+
+def link_closed(step, episode) -> bool:
+    """A link speaks only for the sequence that sent it, while that sequence
+    still stands. Refused:
+
+    - a stopped sequence (the client answered another way, rebooked, or the
+      clinician spoke with them): the later answer stands;
+    - an episode that ended any way but this sequence's own closing message
+      (ended as planned, by the client, referred): an old link must not
+      reopen it;
+    - a client who has started a newer episode since.
+
+    The closing message's link stays open after it ends the episode without
+    goodbye: that is the open door it offers.
+    """
+    seq = step.sequence
+    if seq.status == seq.Status.STOPPED:
+        return True
+    ended = episode.ended is not None or episode.state in ENDED_STATES
+    door_open = seq.status == seq.Status.COMPLETED and episode.state == Episode.State.ENDED_NO_GOODBYE
+    if ended and not door_open:
+        return True
+    return Episode.objects.filter(client_id=episode.client_id, started__gt=episode.started).exists()
+
+
 def respond(step, choice: str, what_would_help: str, final_session: bool, now: datetime) -> Response:
     """Record the client's choice, act on it and tell the clinician.
 
@@ -79,9 +108,16 @@ def respond(step, choice: str, what_would_help: str, final_session: bool, now: d
     if choice not in Response.Choice.values:
         raise ValueError("Please choose one of the three options.")
     what_would_help = what_would_help.strip()[:MAX_HELP_CHARS]
-    episode = Episode.objects.get(pk=step.episode_id)
     try:
         with transaction.atomic():
+            # The episode's row is locked so a stop elsewhere (a text, the
+            # clinician's call) and this answer are decided one after the other.
+            episode = Episode.objects.select_for_update().get(pk=step.episode_id)
+            step.sequence.refresh_from_db(fields=["status"])
+            if already_answered(step):
+                raise IntegrityError
+            if link_closed(step, episode):
+                raise BadToken(CLOSED, practice=step.practice)
             resp = Response.objects.create(step=step, practice=step.practice, client=step.client, episode=episode,
                                            choice=choice, what_would_help=what_would_help,
                                            final_session=final_session and choice == "stop", created=now)

@@ -116,6 +116,8 @@ def letters(request):
             messages.success(request, f"{n} letter(s) marked posted.")
         except ValidationError as e:
             messages.error(request, " ".join(e.messages))
+        except PermissionDenied as e:
+            messages.error(request, str(e))
         return redirect("outreach:letters")
     batches = PrintBatch.objects.filter(practice=m.practice).annotate(n=Count("letters")).order_by("-created")[:50]
     return render(request, "outreach/letters.html", {"batches": batches})
@@ -163,6 +165,14 @@ def template_edit(request, key, channel):
     if request.method == "POST":
         subject, body = request.POST.get("subject", "").strip(), request.POST.get("body", "").replace("\r\n", "\n")
         findings = tone.check(body, channel, subject=subject, is_template=True)
+        try:
+            actions.one_line_subject(subject)
+            actions.body_within_limit(body)
+        except ValidationError as e:
+            messages.error(request, " ".join(e.messages))
+            return render(request, "outreach/template.html", {
+                "key": key, "channel": channel, "subject": subject.replace("\r", " ").replace("\n", " "),
+                "body": body, "findings": findings, "variables": templating.VARIABLES}, status=400)
         if not tone.problems(findings):
             MessageTemplate.objects.update_or_create(practice=m.practice, key=key, channel=channel,
                                                      defaults={"subject": subject, "body": body,
@@ -231,6 +241,8 @@ def _answer(request, step):
     if responses.already_answered(step):
         return _dead_link(request, responses.BadToken("We already have your answer from this link. Thank you.",
                                                       practice=step.practice), status=200)
+    if responses.link_closed(step, step.episode):
+        return _dead_link(request, responses.BadToken(responses.CLOSED, practice=step.practice), status=410)
     return render(request, "outreach/response.html", ctx)
 
 

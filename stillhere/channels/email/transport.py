@@ -10,7 +10,7 @@ import smtplib
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import BadHeaderError, EmailMessage, get_connection
 
 from stillhere.outreach import exposed
 from stillhere.outreach.transports import Transport, TransportError
@@ -47,6 +47,14 @@ class Email(Transport):
         msg = EmailMessage(step.subject or "A note from " + sender, step.body,
                            from_line(step), [to], reply_to=reply_to, headers=headers,
                            connection=get_connection(fail_silently=False, timeout=20))
+        try:
+            # Built first: a line break in the subject or address is refused
+            # here, before the mail server is reached, so the step ends
+            # "failed" (nothing went) and not "uncertain".
+            msg.message()
+        except (BadHeaderError, ValueError):
+            raise TransportError("The subject or the address has a line break in it; nothing was sent",
+                                 permanent=True) from None
         try:
             msg.send()
         except smtplib.SMTPRecipientsRefused as e:

@@ -124,6 +124,35 @@ class InboxActionsTestCase(OutreachTestCase):
         letter.refresh_from_db()
         self.assertEqual(letter.status, "posted")
 
+    def test_a_clinician_cannot_post_a_batch_holding_a_colleagues_letters(self):
+        from stillhere.outreach.tests.helpers import consent_everything
+
+        consent_everything(self.ben)
+        miss(self.ben)
+        tick(DAY1)
+        for client in (self.ana, self.ben):
+            client.consent_email = False
+            client.save()
+        OutreachStep.objects.filter(key="message").update(channel="letter")
+        OutreachStep.objects.filter(status="to_call").update(status="logged")
+        when = DAY1 + td(days=4, hours=1)
+        tick(when)
+        OutreachStep.objects.filter(status="awaiting_approval").update(status="approved")
+        tick(when)
+        batch = PrintBatch.objects.get(status="open")
+        self.assertEqual(batch.letters.count(), 2)
+        self.login(self.alice)
+        r = self.client.post(f"/inbox/letters/{batch.pk}/posted/", {"slot": "letters"}, **HX)
+        self.assertContains(r, "other clinicians")
+        r = self.client.post("/outreach/letters/", {"batch": batch.pk}, follow=True)
+        self.assertContains(r, "a director or the practice admin marks it posted")
+        batch.refresh_from_db()
+        self.assertEqual(batch.status, "open")
+        self.assertEqual(OutreachStep.objects.filter(status="to_print").count(), 2)
+        self.login(self.dora)
+        r = self.client.post(f"/inbox/letters/{batch.pk}/posted/", {"slot": "letters"}, **HX)
+        self.assertContains(r, "2 letters marked posted")
+
 
 class RiskReviewTestCase(OutreachTestCase):
     def setUp(self):

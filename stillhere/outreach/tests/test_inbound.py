@@ -85,6 +85,37 @@ class InboundTestCase(OutreachTestCase):
         self.assertEqual(r.status_code, 200)  # a replay is acknowledged so the provider stops retrying
         self.assertEqual(Reply.objects.count(), 1)
 
+    def _text_for(self, client, created):
+        """A text attempt to another client at the same number (the cast share one)."""
+        from stillhere.outreach.models import OutreachStep, Sequence
+
+        ep = client.episodes.get()
+        seq = Sequence.objects.create(practice=client.practice, client=client, episode=ep, anchor=created,
+                                      started=created)
+        step = OutreachStep.objects.create(sequence=seq, practice=client.practice, client=client, episode=ep,
+                                           position=1, key="message", template="checking_in", channel="sms",
+                                           due=created, status="sent")
+        return OutreachAttempt.objects.create(step=step, practice=client.practice, client=client, channel="sms",
+                                              status="sent", created=created)
+
+    def test_a_text_reply_to_a_number_texted_in_two_practices_is_attached_to_nobody(self):
+        OutreachAttempt.objects.filter(id=self.attempt.id).update(channel="sms")
+        self._text_for(self.cleo, DAY1 + td(days=5))  # Hillside texted the same number later
+        r = self.sms_post({"From": "+15555550100", "To": "+15555550199", "Body": "Who is this?",
+                           "MessageSid": "SM7"})
+        self.assertEqual(r.status_code, 200)
+        self.assertEqual(Reply.objects.count(), 0)
+        self.assertEqual(self.cleo.outreach_sequences.get().status, "running")
+        self.assertEqual(self.ana.outreach_sequences.get().status, "running")
+
+    def test_a_text_reply_matches_the_one_client_texted_at_that_number(self):
+        OutreachAttempt.objects.filter(id=self.attempt.id).update(channel="sms")
+        self.cleo.phone = "+15555550111"
+        self.cleo.save()
+        self._text_for(self.cleo, DAY1 + td(days=5))
+        self.sms_post({"From": "+15555550100", "To": "+15555550199", "Body": "Thanks", "MessageSid": "SM8"})
+        self.assertEqual(Reply.objects.get().client, self.ana)
+
     def test_an_unsigned_or_oversized_text_webhook_is_refused(self):
         params = {"From": "+15555550100", "Body": "hi", "MessageSid": "SM2"}
         self.assertEqual(self.sms_post(params, sign=False).status_code, 403)

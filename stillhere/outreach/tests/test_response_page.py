@@ -100,3 +100,53 @@ class ResponsePageTestCase(OutreachTestCase):
 
         self.client.get(self.url)
         self.assertTrue(AuditEvent.objects.filter(verb="response-page-opened", client_id=self.ana.pk).exists())
+
+
+class ResponseLinkBindingTestCase(OutreachTestCase):
+    """An old link speaks only for its own sequence while that still stands."""
+
+    def setUp(self):
+        super().setUp()
+        miss(self.ana)
+        tick(DAY1)
+        tick(DAY1 + td(days=4))
+        self.message = self.step("message")
+        self.url = f"/r/{responses.make_token(self.message)}/"
+
+    def test_an_old_link_does_not_reopen_an_episode_ended_as_planned(self):
+        from stillhere.engagement.overrides import override_state
+
+        self.episode.refresh_from_db()
+        self.assertTrue(override_state(self.alice, self.episode, "ended_planned", "We agreed to finish today"))
+        r = self.client.get(self.url)
+        self.assertContains(r, "can no longer be used", status_code=410)
+        self.assertNotContains(r, "I&#x27;d like to book", status_code=410)
+        r = self.client.post(self.url, {"choice": "book"})
+        self.assertContains(r, "can no longer be used", status_code=409)
+        self.episode.refresh_from_db()
+        self.assertEqual(self.episode.state, "ended_planned")
+        self.assertEqual(Response.objects.count(), 0)
+
+    def test_a_stopped_sequences_link_does_not_override_a_later_answer(self):
+        from stillhere.outreach.actions import log_reply
+
+        log_reply(self.ana, "call", DAY1 + td(days=5), text="Called to say she will book")
+        self.episode.refresh_from_db()
+        self.assertEqual(self.episode.state, "re_engaged")
+        r = self.client.post(self.url, {"choice": "stop"})
+        self.assertContains(r, "can no longer be used", status_code=409)
+        self.episode.refresh_from_db()
+        self.assertEqual((self.episode.state, self.episode.ended), ("re_engaged", None))
+
+    def test_a_newer_episode_makes_the_old_link_stale(self):
+        from stillhere.clients.models import Episode
+
+        Episode.objects.filter(pk=self.episode.pk).update(ended=DAY1.date(), end_reason="no_goodbye",
+                                                          state="ended_no_goodbye")
+        self.message.sequence.status = "completed"
+        self.message.sequence.save()
+        Episode.objects.create(practice=self.riverside, client=self.ana, clinician=self.alice,
+                               started=(DAY1 + td(days=200)).date())
+        r = self.client.post(self.url, {"choice": "book"})
+        self.assertEqual(r.status_code, 409)
+        self.assertEqual(Response.objects.count(), 0)

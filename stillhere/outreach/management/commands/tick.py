@@ -3,9 +3,8 @@ from contextlib import nullcontext
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from stillhere.api import webhooks
 from stillhere.lib.stopping import StopRequest, graceful_stop, sleep_unless_stopped
-from stillhere.outreach.sending import run_once
+from stillhere.outreach.round import tick_round
 from stillhere.outreach.timeparse import parse_as_of
 
 
@@ -35,9 +34,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"tick: running every {interval:g} s; Ctrl-C to stop", ending="\n")
                 self.stdout.flush()
             while True:
-                total += run_once(now, log=self.stdout.write, should_stop=lambda: bool(stop))
-                # Webhooks go after outreach, so a round's state changes are announced in the same round.
-                total += webhooks.run_once(now, log=self.stdout.write, should_stop=lambda: bool(stop))
+                total += tick_round(now, log=self.stdout.write, should_stop=lambda: bool(stop))
                 if not loop or stop:
                     break
                 sleep_unless_stopped(interval, stop)
