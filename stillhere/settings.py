@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "stillhere.desk",
     "stillhere.simulator",
     "stillhere.ingest",
+    "stillhere.practice",
 ]
 
 MIDDLEWARE = [
@@ -126,6 +127,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "engagement:inbox"
 LOGOUT_REDIRECT_URL = "login"
+# Invitation and forgot-password links work once, for this long.
+PASSWORD_RESET_TIMEOUT = envint("PASSWORD_RESET_TIMEOUT", str(3 * 86400))
 
 # Sessions end after a working day of inactivity, and with the browser.
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", str(8 * 3600))

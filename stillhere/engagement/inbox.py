@@ -26,6 +26,8 @@ from django.db.models import Max, Q
 from stillhere.accounts.permissions import visible_episodes
 from stillhere.clients.models import Episode
 
+from stillhere.outreach.words import ordinal_step
+
 from .models import StateChange
 
 S = Episode.State
@@ -150,7 +152,7 @@ def _outreach_items(member, eps, now) -> list[Item]:
             continue
         title, action = words[status]
         group = SAFETY if step.key == "safety_check" else OUTREACH
-        out.append(Item(group, step.episode, title, f"{step.get_channel_display() or 'Call'} · step {step.position}",
+        out.append(Item(group, step.episode, title, f"{step.title} · {ordinal_step(step.position)}",
                         step.due, action, url=f"/outreach/steps/{step.code}/", due=step.due, step=step))
     return out
 
