@@ -646,9 +646,10 @@ class PracticeReportExported(Event):
 
     name: ClassVar[str] = "practice-report-exported"
     period: str = ""
+    format: str = "csv"
 
     def data(self):
-        return {"period": self.period}
+        return {"period": self.period, "format": self.format}
 
 
 @dataclass(kw_only=True)
