@@ -28,7 +28,7 @@ def _exposed(field_label: str):
 
 class PracticeForm(forms.Form):
     name = forms.CharField(label="Practice name", max_length=200,
-                           help_text="Shown to your team on every page and used in messages as {{ practice }}.")
+                           help_text="Shown to your team on every page, and the practice's name in messages.")
     sender_name = forms.CharField(
         label="Name clients' households see", max_length=100, required=False,
         validators=[_exposed("The sender name")],
@@ -48,7 +48,7 @@ class PracticeForm(forms.Form):
                                 help_text="Where clients reach this server. Every link in a message starts with it, "
                                           "e.g. https://care.riverside.example")
     booking_url = forms.URLField(label="Online booking page", required=False, assume_scheme="https",
-                                 help_text="If you have one: offered in messages as {{ booking_link }}.")
+                                 help_text="If you have one: messages offer it as a way to book.")
     crisis_line = forms.CharField(
         label="Crisis line", max_length=300, required=False,
         help_text="Carried by every safety call script and message, e.g. “If you are in danger now, call 999, "
