@@ -39,6 +39,11 @@ class SignInForm(AuthenticationForm):
 class SignInView(auth_views.LoginView):
     form_class = SignInForm
 
+    def get_context_data(self, **kwargs):
+        from stillhere.practice.first_run import is_empty
+
+        return super().get_context_data(**kwargs) | {"first_run": is_empty()}
+
 
 class ForgotForm(PasswordResetForm):
     email = forms.EmailField(label="Your email address", max_length=254,

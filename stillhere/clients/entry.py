@@ -51,10 +51,13 @@ def _run(practice, work):
 
 
 def rescan(practice, now=None) -> None:
-    """States and risks as of now, so the inbox and the client page agree with what was just typed."""
+    """States and risks as of just after this write, so the inbox and the
+    client page agree with what was just typed. The scan reads facts dated
+    strictly before its moment, in whole seconds: a booking made this very
+    second would be invisible to a scan "as of now", so it looks one second on."""
     from stillhere.engagement.scan import scan_practice
 
-    scan_practice(practice, now or timezone.now())
+    scan_practice(practice, (now or timezone.now()) + timedelta(seconds=1))
 
 
 def save_client(membership, values: dict, *, client: Client | None = None, clinician=None,
@@ -100,7 +103,10 @@ def book(membership, client, start: datetime, *, duration_min: int = 50, clinici
     ext = _new_id()
     _run(membership.practice, lambda w: w.write_appointments([(1, {
         "client": client.external_id, "clinician": _who(who), "start": start, "duration_min": duration_min,
-        "status": S.SCHEDULED, "booked_at": now, "external_id": ext})], label="booking form"))
+        # A session typed in after the fact was booked at some unknown time before
+        # it: "now" would read as a rebooking after every miss since.
+        "status": S.SCHEDULED, "booked_at": now if start > now else None, "external_id": ext})],
+        label="booking form"))
     appt = Appointment.objects.get(practice=membership.practice, external_id=ext)
     record(AppointmentSaved(practice=membership.practice, actor=membership.user, client=client, appointment=appt,
                             action="booked", status=appt.status))

@@ -130,6 +130,13 @@ class StepForm(forms.Form):
     auto = forms.BooleanField(label="Send without asking", required=False)
     remove = forms.BooleanField(label="Remove", required=False)
 
+    def has_changed(self):
+        """The blank row for a new contact counts as filled in only once it has
+        a day: its menus always send their first choice."""
+        if not self.initial:
+            return bool(str(self.data.get(self.add_prefix("days"), "")).strip())
+        return super().has_changed()
+
     def channels(self) -> list[str]:
         out = []
         for name in ("first", "second", "third"):

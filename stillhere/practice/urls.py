@@ -1,9 +1,10 @@
 from django.urls import path
 
-from . import people, views
+from . import first_run, people, views
 
 app_name = "practice"
 urlpatterns = [
+    path("setup/", first_run.first_run, name="first_run"),
     path("settings/", views.index, name="index"),
     path("settings/practice/", views.practice_settings, name="settings"),
     path("settings/engagement/", views.engagement_settings, name="engagement"),

@@ -53,7 +53,7 @@ class EntryTestCase(BaseTestCase):
 
     def test_booking_three_sessions_then_a_no_show_makes_the_client_missed_at_once(self):
         zoe = self.add_zoe()
-        for days in (-14, -7, 7):
+        for days in (-14, -7, -3):
             day = (NOW + timedelta(days=days)).date()
             r = self.client.post(f"/clients/{zoe.code}/book/", {"day": day.isoformat(), "at": "10:00",
                                                                 "duration_min": "50"})
@@ -63,7 +63,9 @@ class EntryTestCase(BaseTestCase):
         self.assertEqual(appts[0].external_id[:7], "manual:")
         self.client.post(f"/clients/{zoe.code}/sessions/{appts[0].pk}/", {"action": "outcome",
                                                                            "outcome": "late", "minutes_late": "20"})
-        r = self.client.post(f"/clients/{zoe.code}/sessions/{appts[1].pk}/", {"action": "outcome",
+        self.client.post(f"/clients/{zoe.code}/sessions/{appts[1].pk}/", {"action": "outcome",
+                                                                           "outcome": "attended"})
+        r = self.client.post(f"/clients/{zoe.code}/sessions/{appts[2].pk}/", {"action": "outcome",
                                                                                "outcome": "no_show"})
         self.assertRedirects(r, f"/clients/{zoe.code}/")
         appts[0].refresh_from_db()
@@ -71,8 +73,15 @@ class EntryTestCase(BaseTestCase):
         self.assertEqual(zoe.episodes.get().state, Episode.State.MISSED)
         inbox = self.client.get("/")
         self.assertContains(inbox, "Zoë Marsh")
-        verbs = list(AuditEvent.objects.filter(verb="appointment-saved").values_list("data__action", flat=True))
-        self.assertEqual(verbs, ["booked", "booked", "booked", "outcome", "outcome"])
+        verbs = list(AuditEvent.objects.filter(verb="appointment-saved").order_by("id")
+                     .values_list("data__action", flat=True))
+        self.assertEqual(verbs, ["booked", "booked", "booked", "outcome", "outcome", "outcome"])
+        self.assertIsNone(appts[0].booked_at)  # typed in afterwards: when it was booked is not known
+
+        # An hour later she rings and books again: the miss is answered at once.
+        with time_machine.travel(NOW + timedelta(hours=1), tick=False):
+            self.client.post(f"/clients/{zoe.code}/book/", {"day": "2026-03-17", "at": "10:00", "duration_min": "50"})
+        self.assertNotEqual(zoe.episodes.get().state, Episode.State.MISSED)
 
     def test_a_future_session_cannot_be_a_no_show_but_can_be_moved_or_cancelled(self):
         zoe = self.add_zoe()

@@ -151,3 +151,37 @@ class MeasuresSettingsTestCase(BaseTestCase):
         r = self.client.post("/settings/measures/", {"form": "file", "toml": "[checkins]\nevery_sessions = 0\n"})
         self.assertContains(r, "every_sessions")
         self.assertEqual(config_for(self.riverside).checkin_every, 4)
+
+
+class FirstRunTestCase(BaseTestCase):
+    @classmethod
+    def setUpTestData(cls):
+        pass  # an empty database
+
+    def test_an_empty_database_offers_set_up_and_it_makes_a_director(self):
+        self.assertContains(self.client.get("/login/"), "Set up your practice")
+        r = self.client.post("/setup/", {"practice": "Harbour Practice", "timezone": "Europe/London",
+                                         "name": "Dee Director", "email": "dee@example.org", "password": "short"})
+        self.assertContains(r, "too short")
+        r = self.client.post("/setup/", {"practice": "Harbour Practice", "timezone": "Europe/London",
+                                         "name": "Dee Director", "email": "dee@example.org",
+                                         "password": "a long river at dusk"})
+        self.assertRedirects(r, "/settings/practice/")
+        from stillhere.accounts.models import Membership
+
+        m = Membership.objects.get()
+        self.assertEqual((m.practice.name, m.role, m.user.username), ("Harbour Practice", "director", "dee@example.org"))
+        self.client.logout()
+        self.assertEqual(self.client.get("/setup/").status_code, 404)
+        self.assertNotContains(self.client.get("/login/"), "Set up your practice")
+
+
+class PlanBlankRowTestCase(BaseTestCase):
+    def test_the_empty_new_contact_row_with_its_menus_left_alone_is_ignored(self):
+        self.login(self.dora)
+        data = plan_post(step(0, "call", 0, "call", "first_call"), step(1, "message", 4, "email", "checking_in"),
+                         step(2, "letter", 11, "letter", "invitation"), step(3, "closing", 25, "letter", "closing"),
+                         step(4, "call", "", "call", "first_call"), initial=4)
+        r = self.client.post("/settings/outreach/plan/", data)
+        self.assertEqual(r.status_code, 302)
+        self.assertEqual(len(plan_for(self.ana.episodes.get())), 4)
