@@ -143,7 +143,7 @@ def render_report(practice_name: str, r: Report, now: datetime) -> bytes:
                  f"{r.dropout.versus_benchmark}: {BENCHMARK_SOURCE}.")
         doc.grid(["Clinician", "Ended", "Without goodbye", "Rate (95% range)", "Against 19.7%"],
                  [[x.label, x.total, x.events, interval(x), x.versus_benchmark] for x in r.dropout_by_clinician],
-                 widths=(34, 16, 24, 30, 34))
+                 widths=(38, 14, 22, 32, 40))
     else:
         doc.para("No episodes ended in this period.")
 
