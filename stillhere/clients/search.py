@@ -27,7 +27,10 @@ MAX_TEXT = 200
 
 def fold(text: str) -> str:
     """Lower case without accents: "Zoë Ó Briain" -> "zoe o briain"."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
+    text = text or ""
+    if text.isascii():  # most names: no decomposition needed
+        return " ".join(text.lower().split())
+    decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(bare.casefold().replace("ø", "o").replace("ł", "l").replace("đ", "d").split())
 
@@ -58,23 +61,23 @@ def find_clients(practice, user, text: str, *, ended: bool | None = None, limit:
     if not words:
         return []
     m = _membership(practice, user)
-    found = []
+    found = {}  # client id -> sort key
     rows = visible_clients(m).values_list("id", "first_name", "last_name", "preferred_name", "external_id")
     for pk, first, last, preferred, ext in rows.iterator(chunk_size=2000):
         hay = fold(f"{first} {last} {preferred} {ext}")
         if all(w in hay for w in words):
-            found.append(pk)
-    latest: dict[int, Episode] = {}
-    for e in (visible_episodes(m).filter(client_id__in=found).select_related("clinician__user")
-              .order_by("client_id", "started", "id")):
-        latest[e.client_id] = e
-    clients = Client.objects.in_bulk(found)
-    out = []
-    for pk in found:
-        e = latest.get(pk)
-        is_ended = bool(e and e.ended)
-        if ended is not None and is_ended != ended:
-            continue
-        out.append(Match(clients[pk], e, is_ended))
-    out.sort(key=lambda x: (x.ended, fold(x.client.last_name), fold(x.client.first_name)))
-    return out[:limit]
+            found[pk] = (fold(last), fold(first))
+    # Each client's latest visible episode: open or ended, and how.
+    latest: dict[int, tuple] = {}
+    for client_id, ep_id, ended_on in (visible_episodes(m).filter(client_id__in=list(found))
+                                       .order_by("client_id", "started", "id")
+                                       .values_list("client_id", "id", "ended")):
+        latest[client_id] = (ep_id, ended_on is not None)
+    keep = [pk for pk in found if ended is None or latest.get(pk, (None, False))[1] == ended]
+    keep.sort(key=lambda pk: (latest.get(pk, (None, False))[1], found[pk]))
+    keep = keep[:limit]
+    clients = Client.objects.in_bulk(keep)
+    episodes = Episode.objects.select_related("clinician__user").in_bulk(
+        [latest[pk][0] for pk in keep if pk in latest])
+    return [Match(clients[pk], episodes.get(latest[pk][0]) if pk in latest else None,
+                  latest.get(pk, (None, False))[1]) for pk in keep]
