@@ -7,11 +7,12 @@ each rate comes with its count and a 95% interval so a director can tell a
 real difference from a small number.
 """
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 
 from django.db.models import Count, Max, Q
-from scipy.stats import binomtest
 
 from stillhere.clients.models import Appointment, Episode
 from stillhere.engagement.models import StateChange
@@ -34,12 +35,11 @@ class Rate:
     def rate(self) -> float | None:
         return self.events / self.total if self.total else None
 
-    @property
+    @cached_property
     def ci(self) -> tuple[float, float] | None:
         if not self.total:
             return None
-        ci = binomtest(self.events, self.total).proportion_ci(0.95, method="wilson")
-        return ci.low, ci.high
+        return wilson_interval(self.events, self.total)
 
     @property
     def versus_benchmark(self) -> str:
@@ -51,6 +51,24 @@ class Rate:
         if ci[1] < BENCHMARK_CI[0]:
             return "below the benchmark"
         return "in line with the benchmark"
+
+
+Z95 = 1.959963984540054  # the normal quantile for a two-sided 95% interval
+
+
+def wilson_interval(events: int, total: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval for events/total, in closed form.
+
+    The same figures as SciPy's `binomtest(...).proportion_ci(method="wilson")`
+    (a test holds them side by side), without building a test object per rate:
+    the practice page shows hundreds of rates, and that cost 2.4 s a request.
+    """
+    p = events / total
+    z2 = z * z
+    denom = 1 + z2 / total
+    centre = (p + z2 / (2 * total)) / denom
+    half = z * math.sqrt(p * (1 - p) / total + z2 / (4 * total * total)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 @dataclass

@@ -290,6 +290,8 @@ class StoriesInTheBrowserTestCase(StoryBrowserTestCase):
         for secret in ("Jordan", "Reyes", "Willow Way", "04021", "+15555550100"):
             self.assertNotIn(secret, text)
         self.check_accessibility("summary before sharing")
+        # Sharing needs the author's word that they read it and checked the marked words.
+        self.page.get_by_label("I have read the summary and checked the marked words").check()
         self.page.get_by_role("button", name="Share with consultants").click()
         self.page.get_by_text("Shared with the practice's consultants").wait_for()
         self.sign_in("cora")
