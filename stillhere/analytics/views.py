@@ -67,17 +67,26 @@ def practice(request):
     })
 
 
-@member_required
-def report_pdf(request):
-    """The practice view as a PDF, period on the cover."""
+def _exported(request, fmt):
+    """The report for a download: (member, start, end, now, report), audited,
+    or a plain-text 400 saying what is wrong with the period."""
     m = _director_or_404(request)
     now = timezone.now()
     try:
         start, end = period(request, now.astimezone(m.practice.tz).date())
     except BadPeriod as e:
         return HttpResponse(str(e), status=400, content_type="text/plain; charset=utf-8")
-    r = practice_report(m.practice, start, end, now)
-    record(PracticeReportExported(practice=m.practice, actor=request.user, period=f"{start}/{end}", format="pdf"))
+    record(PracticeReportExported(practice=m.practice, actor=request.user, period=f"{start}/{end}", format=fmt))
+    return m, start, end, now, practice_report(m.practice, start, end, now)
+
+
+@member_required
+def report_pdf(request):
+    """The practice view as a PDF, period on the cover."""
+    got = _exported(request, "pdf")
+    if isinstance(got, HttpResponse):
+        return got
+    m, start, end, now, r = got
     resp = HttpResponse(render_report(m.practice.name, r, now.astimezone(m.practice.tz)),
                         content_type="application/pdf")
     resp["Content-Disposition"] = f'inline; filename="practice-report-{start}-{end}.pdf"'
@@ -86,14 +95,10 @@ def report_pdf(request):
 
 @member_required
 def export(request):
-    m = _director_or_404(request)
-    now = timezone.now()
-    try:
-        start, end = period(request, now.astimezone(m.practice.tz).date())
-    except BadPeriod as e:
-        return HttpResponse(str(e), status=400, content_type="text/plain; charset=utf-8")
-    r = practice_report(m.practice, start, end, now)
-    record(PracticeReportExported(practice=m.practice, actor=request.user, period=f"{start}/{end}"))
+    got = _exported(request, "csv")
+    if isinstance(got, HttpResponse):
+        return got
+    m, start, end, now, r = got
     resp = HttpResponse(content_type="text/csv; charset=utf-8")
     resp["Content-Disposition"] = f'attachment; filename="practice-{start}-{end}.csv"'
     w = csv.writer(resp)
