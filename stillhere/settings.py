@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "stillhere.api",
     "ninja",  # after stillhere.api, whose templates/ninja/ dresses the docs page; serves Swagger UI locally
     "stillhere.security",
+    "stillhere.practice",
 ]
 
 MIDDLEWARE = [
@@ -133,6 +134,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "engagement:inbox"
 LOGOUT_REDIRECT_URL = "login"
+# Invitation and forgot-password links work once, for this long.
+PASSWORD_RESET_TIMEOUT = envint("PASSWORD_RESET_TIMEOUT", str(3 * 86400))
 
 # Sessions end after a working day of inactivity, and with the browser.
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", str(8 * 3600))

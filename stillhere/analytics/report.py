@@ -94,6 +94,18 @@ class FunnelRow:
     def rate(self) -> float | None:
         return self.came_back_after / self.handed_off if self.handed_off else None
 
+    @property
+    def step_name(self) -> str:
+        from stillhere.outreach.words import step_name
+
+        return step_name(self.key)
+
+    @property
+    def channel_name(self) -> str:
+        from stillhere.outreach.words import CHANNEL_NAMES
+
+        return CHANNEL_NAMES.get(self.channel, self.channel).capitalize()
+
 
 @dataclass
 class Report:

@@ -6,4 +6,5 @@ app_name = "analytics"
 urlpatterns = [
     path("practice/", views.practice, name="practice"),
     path("practice/export.csv", views.export, name="export"),
+    path("practice/report.pdf", views.report_pdf, name="pdf"),
 ]

@@ -10,8 +10,10 @@ from django.utils import timezone
 from stillhere.accounts.decorators import member_required
 from stillhere.audit.events import PracticeReportExported, PracticeReportViewed, record
 from stillhere.lib.csvsafe import SafeWriter
+from stillhere.outreach.words import step_title
 
 from .chart import dropout_bars, survival_chart
+from .pdf import render_report
 from .report import BENCHMARK, BENCHMARK_SOURCE, practice_report
 
 DEFAULT_DAYS = 365
@@ -65,16 +67,38 @@ def practice(request):
     })
 
 
-@member_required
-def export(request):
+def _exported(request, fmt):
+    """The report for a download: (member, start, end, now, report), audited,
+    or a plain-text 400 saying what is wrong with the period."""
     m = _director_or_404(request)
     now = timezone.now()
     try:
         start, end = period(request, now.astimezone(m.practice.tz).date())
     except BadPeriod as e:
         return HttpResponse(str(e), status=400, content_type="text/plain; charset=utf-8")
-    r = practice_report(m.practice, start, end, now)
-    record(PracticeReportExported(practice=m.practice, actor=request.user, period=f"{start}/{end}"))
+    record(PracticeReportExported(practice=m.practice, actor=request.user, period=f"{start}/{end}", format=fmt))
+    return m, start, end, now, practice_report(m.practice, start, end, now)
+
+
+@member_required
+def report_pdf(request):
+    """The practice view as a PDF, period on the cover."""
+    got = _exported(request, "pdf")
+    if isinstance(got, HttpResponse):
+        return got
+    m, start, end, now, r = got
+    resp = HttpResponse(render_report(m.practice.name, r, now.astimezone(m.practice.tz)),
+                        content_type="application/pdf")
+    resp["Content-Disposition"] = f'inline; filename="practice-report-{start}-{end}.pdf"'
+    return resp
+
+
+@member_required
+def export(request):
+    got = _exported(request, "csv")
+    if isinstance(got, HttpResponse):
+        return got
+    m, start, end, now, r = got
     resp = HttpResponse(content_type="text/csv; charset=utf-8")
     resp["Content-Disposition"] = f'attachment; filename="practice-{start}-{end}.csv"'
     w = SafeWriter(resp)
@@ -103,6 +127,6 @@ def export(request):
                 r.sequences, "", "", ""])
     w.writerow(["outreach", "sequences", "closed, door open", r.closed_door_open, r.sequences, "", "", ""])
     for row in r.funnel:
-        w.writerow(["outreach", "step", f"{row.key} by {row.channel}", row.came_back_after, row.handed_off,
+        w.writerow(["outreach", "step", step_title(row.key, row.channel), row.came_back_after, row.handed_off,
                     f"{row.rate:.4f}" if row.rate is not None else "", "", ""])
     return resp

@@ -684,9 +684,10 @@ class PracticeReportExported(Event):
 
     name: ClassVar[str] = "practice-report-exported"
     period: str = ""
+    format: str = "csv"
 
     def data(self):
-        return {"period": self.period}
+        return {"period": self.period, "format": self.format}
 
 
 @dataclass(kw_only=True)
@@ -771,6 +772,92 @@ class ClientUpdated(Event):
     """
 
     name: ClassVar[str] = "client-updated"
+# --- running the practice from the web (issue 15) ---------------------------
+
+@dataclass(kw_only=True)
+class SettingsChanged(Event):
+    """A director or admin changed practice settings on a settings page; records which
+    fields changed with their old and new values (settings, never client data).
+
+    name: settings-changed
+    """
+
+    name: ClassVar[str] = "settings-changed"
+    section: str = ""
+    changes: dict = field(default_factory=dict)
+
+    def data(self):
+        return {"section": self.section, "changes": self.changes}
+
+
+@dataclass(kw_only=True)
+class MemberInvited(Event):
+    """A director or admin invited a colleague by email (the link sets their password).
+
+    name: member-invited
+    """
+
+    name: ClassVar[str] = "member-invited"
+    member: Any = None
+
+    def target(self):
+        return "member", str(self.member.pk)
+
+    def data(self):
+        return {"role": self.member.role}
+
+
+@dataclass(kw_only=True)
+class MemberChanged(Event):
+    """A director or admin changed a colleague's role, deactivated or reactivated them.
+
+    name: member-changed
+    """
+
+    name: ClassVar[str] = "member-changed"
+    member: Any = None
+    change: dict = field(default_factory=dict)
+
+    def target(self):
+        return "member", str(self.member.pk)
+
+    def data(self):
+        return dict(self.change)
+
+
+@dataclass(kw_only=True)
+class PasswordResetRequested(Event):
+    """Someone asked for a set-password email on the "forgot password" page (no address is kept).
+
+    name: password-reset-requested
+    """
+
+    name: ClassVar[str] = "password-reset-requested"
+    sent: bool = False
+
+    def data(self):
+        return {"sent": self.sent}
+
+
+@dataclass(kw_only=True)
+class PasswordSet(Event):
+    """A person set their password from an emailed invitation or reset link.
+
+    name: password-set
+    """
+
+    name: ClassVar[str] = "password-set"
+
+
+@dataclass(kw_only=True)
+class ClientSaved(Event):
+    """A member added or edited a client by hand; names the fields changed, never their values.
+
+    name: client-saved
+    """
+
+    name: ClassVar[str] = "client-saved"
+    created: bool = False
     fields: list = field(default_factory=list)
 
     def target(self):
@@ -835,6 +922,20 @@ class AppointmentWritten(Event):
     name: ClassVar[str] = "appointment-written"
     appointment: Any = None
     created: bool = False
+        return {"created": self.created, "fields": list(self.fields)}
+
+
+@dataclass(kw_only=True)
+class AppointmentSaved(Event):
+    """A member booked, moved, cancelled or recorded the outcome of a session by hand.
+
+    name: appointment-saved
+    """
+
+    name: ClassVar[str] = "appointment-saved"
+    appointment: Any = None
+    action: str = ""      # "booked", "rescheduled", "cancelled", "outcome"
+    status: str = ""
 
     def target(self):
         return "appointment", str(self.appointment.pk)
@@ -869,6 +970,50 @@ class OutreachListed(Event):
 
     def target(self):
         return ("client", str(self.client.pk)) if self.client else ("", "")
+        return {"action": self.action, "status": self.status}
+
+
+@dataclass(kw_only=True)
+class BreakRecorded(Event):
+    """A member recorded a planned break for an episode (no lapse is raised during it).
+
+    name: break-recorded
+    """
+
+    name: ClassVar[str] = "break-recorded"
+    days: int = 0
+
+    def target(self):
+        return "client", str(self.client.pk)
+
+    def data(self):
+        return {"days": self.days}
+
+
+@dataclass(kw_only=True)
+class ClientsSearched(Event):
+    """A member searched for clients; records how many were found, never the words searched for.
+
+    name: clients-searched
+    """
+
+    name: ClassVar[str] = "clients-searched"
+    count: int = 0
+    ended: bool = False
+
+    def data(self):
+        return {"count": self.count, "ended": self.ended}
+
+
+@dataclass(kw_only=True)
+class TodayViewed(Event):
+    """A clinician opened their list of today's sessions.
+
+    name: today-viewed
+    """
+
+    name: ClassVar[str] = "today-viewed"
+    count: int = 0
 
     def data(self):
         return {"count": self.count}
@@ -925,6 +1070,8 @@ class WebhookDelivered(Event):
 EVENTS += (ApiTokenCreated, ApiTokenRevoked, ClientCreated, ClientUpdated, EpisodeViewed, EpisodeEnded,
            AppointmentsListed, AppointmentWritten, EngagementViewed, OutreachListed, ScanStarted, WebhookChanged,
            WebhookDelivered)
+EVENTS += (SettingsChanged, MemberInvited, MemberChanged, PasswordResetRequested, PasswordSet, ClientSaved,
+           AppointmentSaved, BreakRecorded, ClientsSearched, TodayViewed)
 
 
 def record(event: Event) -> AuditEvent:

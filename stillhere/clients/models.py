@@ -78,6 +78,12 @@ class Client(models.Model):
         first = self.preferred_name or self.first_name
         return f"{first} {self.last_name}".strip()
 
+    @property
+    def style_labels(self) -> list[str]:
+        """The noted styles as words ("Conflict-avoidant"), never their keys."""
+        names = dict(STYLE_FLAGS)
+        return [names.get(f, str(f).replace("_", " ").capitalize()) for f in self.style_flags or []]
+
     def consented_channels(self) -> list[str]:
         if self.do_not_contact:
             return []

@@ -1,9 +1,16 @@
 from django.urls import path
 
-from . import views
+from . import entry_views, views
 
 app_name = "clients"
 urlpatterns = [
     path("clients/", views.client_list, name="list"),
+    path("clients/find/", views.search, name="search"),
+    path("today/", views.today, name="today"),
+    path("clients/new/", entry_views.client_new, name="new"),
     path("clients/<uuid:code>/", views.client_detail, name="detail"),
+    path("clients/<uuid:code>/edit/", entry_views.client_edit, name="edit"),
+    path("clients/<uuid:code>/book/", entry_views.book, name="book"),
+    path("clients/<uuid:code>/sessions/<int:appt_id>/", entry_views.session, name="session"),
+    path("clients/<uuid:code>/break/", entry_views.planned_break, name="break"),
 ]

@@ -7,12 +7,14 @@ from django.utils import timezone
 
 from stillhere.accounts.decorators import member_required
 from stillhere.accounts.permissions import get_client_or_404, visible_clients, visible_episodes
-from stillhere.audit.events import ClientListViewed, ClientViewed, record
+from stillhere.audit.events import ClientListViewed, ClientsSearched, ClientViewed, TodayViewed, record
 
 from stillhere.engagement.overrides import CHOOSABLE as OVERRIDE_CHOICES
 
 from .models import Appointment
+from .search import LIMIT as SEARCH_LIMIT, find_clients
 from .timeline import episode_timelines
+from .today import todays_sessions
 
 LIST_LIMIT = 500
 
@@ -38,18 +40,10 @@ def client_list(request):
         )
         .order_by("client__last_name", "client__first_name")
     )
-    q = request.GET.get("q", "").strip()
-    if len(q) > MAX_SEARCH:
-        # No name is longer than its column; SQLite refuses very long patterns.
-        messages.error(request, f"A search can be at most {MAX_SEARCH} characters (this one has {len(q):,}).")
-        q = ""
-    if q:
-        episodes = episodes.filter(Q(client__first_name__icontains=q) | Q(client__last_name__icontains=q)
-                                   | Q(client__preferred_name__icontains=q))
     rows = list(episodes[:LIST_LIMIT])
     record(ClientListViewed(practice=m.practice, actor=request.user, count=len(rows)))
     return render(request, "clients/list.html", {
-        "rows": rows, "q": q, "truncated": len(rows) == LIST_LIMIT,
+        "rows": rows, "truncated": len(rows) == LIST_LIMIT,
         "total_clients": visible_clients(m).count(),
     })
 
@@ -66,3 +60,32 @@ def client_detail(request, code):
         "tz": m.practice.timezone,
         "override_choices": [(s.value, s.label) for s in OVERRIDE_CHOICES],
     })
+
+
+@member_required
+def search(request):
+    """The search box posts here, so the words never reach a URL or the access log."""
+    m = request.membership
+    if not m.sees_identifiable_clients:
+        return render(request, "clients/consultant.html", status=200)
+    text = request.POST.get("q", "").strip() if request.method == "POST" else ""
+    which = request.POST.get("which", "all")
+    ended = {"current": False, "ended": True}.get(which)
+    matches = None
+    if request.method == "POST":
+        matches = find_clients(m.practice, request.user, text, ended=ended) if text else []
+        record(ClientsSearched(practice=m.practice, actor=request.user, count=len(matches), ended=ended is True))
+    return render(request, "clients/search.html", {"q": text, "which": which, "matches": matches,
+                                                   "limit": SEARCH_LIMIT})
+
+
+@member_required
+def today(request):
+    """A clinician's sessions today, each with the client's state, risk and any check-in due."""
+    m = request.membership
+    if not m.sees_identifiable_clients:
+        return render(request, "clients/consultant.html", status=200)
+    rows = todays_sessions(m)
+    record(TodayViewed(practice=m.practice, actor=request.user, count=len(rows)))
+    return render(request, "clients/today.html", {"rows": rows, "tz": m.practice.timezone,
+                                                  "day": timezone.localdate(timezone.now(), m.practice.tz)})

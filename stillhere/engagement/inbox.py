@@ -26,6 +26,8 @@ from django.db.models import Max, Q
 from stillhere.accounts.permissions import visible_episodes
 from stillhere.clients.models import Episode
 
+from stillhere.outreach.words import ordinal_step
+
 from .models import StateChange
 
 S = Episode.State

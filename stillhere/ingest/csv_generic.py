@@ -82,7 +82,7 @@ CLIENT_EMPTY = {"birth_date": None, "style_flags": []} | {
 def _country(s: str) -> str:
     s = s.strip().upper()
     if s and not (len(s) == 2 and s.isalpha()):
-        raise v.Invalid("must be a two-letter country code (ISO 3166), e.g. GB or US")
+        raise v.Invalid("must be a two-letter country code, e.g. GB or US")
     return s
 
 

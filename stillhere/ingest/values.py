@@ -119,6 +119,13 @@ DATE_WITH_ZONE = re.compile(r"(\d{4}-\d{2}-\d{2})[T ]00:00(?::00(?:\.0+)?)?(?:Z|
 
 def dated_with_zone(value: str) -> bool:
     return bool(DATE_WITH_ZONE.fullmatch(value.strip()))
+def _example(fmt: str, day_only: bool = False) -> str:
+    """A format in the shape a person recognises: "such as 05/03/2026 14:00",
+    not "%d/%m/%Y %H:%M"."""
+    try:
+        return "such as " + datetime(2026, 3, 5, 14, 0).strftime(fmt)
+    except ValueError:
+        return "a date" if day_only else "a date and time"
 
 
 def moment(value: str, tz: ZoneInfo, formats: tuple[str, ...] = (), need_time: bool = True) -> datetime:
@@ -142,7 +149,7 @@ def moment(value: str, tz: ZoneInfo, formats: tuple[str, ...] = (), need_time: b
         try:
             dt = datetime.fromisoformat(v)
         except ValueError:
-            hint = f"the format {formats[0]!r}" if formats else "ISO 8601, e.g. 2026-03-05T14:00:00+00:00"
+            hint = _example(formats[0]) if formats else "such as 2026-03-05 14:00, or 2026-03-05T14:00:00+00:00"
             raise Invalid(f"is not a date and time (expected {hint})") from None
         if need_time and "T" not in v.upper() and " " not in v:
             raise Invalid("has a date but no time of day")
@@ -163,7 +170,7 @@ def day(value: str, formats: tuple[str, ...] = ()) -> date:
     try:
         d = date.fromisoformat(v[:10]) if len(v) >= 10 and v[10:11] in ("", "T", " ") else date.fromisoformat(v)
     except ValueError:
-        hint = f"the format {formats[0]!r}" if formats else "YYYY-MM-DD"
+        hint = _example(formats[0], True) if formats else "such as 2026-03-05 (year, month, day)"
         raise Invalid(f"is not a date (expected {hint})") from None
     if not 1900 <= d.year <= 2200:
         raise Invalid("is not a plausible year")

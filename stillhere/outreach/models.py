@@ -249,10 +249,18 @@ class OutreachStep(models.Model):
 
     @property
     def status_text(self) -> str:
-        text = self.get_status_display()
+        from .words import skip_text
+
         if self.status == self.Status.SKIPPED and self.skip_reason:
-            text += f": {self.skip_reason}"
-        return text
+            return f"Not sent: {skip_text(self.skip_reason)}"
+        return self.get_status_display()
+
+    @property
+    def title(self) -> str:
+        """What the step is, in words: "Message by email", "Phone call"."""
+        from .words import step_title
+
+        return step_title(self.key, self.channel)
 
 
 class OutreachAttempt(models.Model):

@@ -170,7 +170,7 @@ def after_handoff(step, now: datetime) -> None:
     if step.sequence.kind == Sequence.Kind.CADENCE and episode.state in (Episode.State.MISSED,
                                                                         Episode.State.LAPSED):
         mark(episode, Episode.State.REACHING_OUT, "first_contact",
-             f"First outreach step: {step.key} by {step.get_channel_display().lower()}", now,
+             f"First outreach: {step.title.lower()}", now,
              source=StateChange.Source.OUTREACH)
     delivered = step.status in (S.SENT, S.POSTED, S.LOGGED)
     if step.sequence.kind == Sequence.Kind.REMINDER:

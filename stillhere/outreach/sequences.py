@@ -17,6 +17,7 @@ from stillhere.engagement.transitions import change_state
 from . import templating
 from .models import CONSENT_FOR, ChannelBlock, OutreachSettings, OutreachStep, Sequence
 from .policies import SAFETY_PLAN, plan_for
+from .words import channel_list
 
 S = OutreachStep.Status
 # States in which a paced sequence may still reach out.
@@ -87,8 +88,8 @@ def start_sequence(change, episode, now: datetime, *, kind: str) -> Sequence | N
                     closing=spec["key"] == "closing", auto=spec["key"] in prefs.auto_send,
                     due=start + td(days=spec["days"]),
                     status=S.SCHEDULED if channel else S.SKIPPED,
-                    skip_reason="" if channel else "no consented channel among "
-                    + ", ".join(spec["channels"]),
+                    skip_reason="" if channel else "the client has not agreed to contact by "
+                    + channel_list(spec["channels"]),
                 ))
             OutreachStep.objects.bulk_create(steps)
     except IntegrityError:
@@ -108,7 +109,7 @@ def stop_sequences(episode, reason: str, now: datetime, *, kind: str | None = No
                 status=Sequence.Status.STOPPED, stop_reason=reason[:200], ended=now) != 1:
             continue
         OutreachStep.objects.filter(sequence=seq, status__in=OutreachStep.PENDING).update(
-            status=S.SKIPPED, skip_reason=f"stopped: {reason}"[:200])
+            status=S.SKIPPED, skip_reason=f"outreach stopped because {reason}"[:200])
         record(OutreachStopped(practice=seq.practice, client=seq.client, actor=actor, sequence=seq,
                                reason=reason))
         n += 1

@@ -18,6 +18,7 @@ from stillhere.audit.events import (LettersPrinted, OutboxViewed, OutreachStepVi
 from . import actions, exposed, inbound, public, responses, shortlinks, templating, tone
 from .listing import effective_status
 from .models import CHANNEL_KEYS, MessageTemplate, OutreachStep, PrintBatch, Response
+from .words import CHANNEL_NAMES, template_name
 
 S = OutreachStep.Status
 ATTENTION = (S.AWAITING_APPROVAL, S.TO_CALL, S.FAILED, S.UNCERTAIN, S.SENDING)
@@ -184,6 +185,7 @@ def template_edit(request, key, channel):
         findings = tone.check(body, channel, subject=subject, is_template=True)
     return render(request, "outreach/template.html", {
         "key": key, "channel": channel, "subject": subject, "body": body, "findings": findings,
+        "name": template_name(key), "channel_name": CHANNEL_NAMES.get(channel, channel),
         "variables": templating.VARIABLES,
     })
 

@@ -96,6 +96,27 @@ class PracticeViewTestCase(BaseTestCase):
         labels = [row[2] for row in rows if row[1] == "clinician"]
         self.assertIn("'" + evil, labels)
         self.assertFalse([cell for row in rows for cell in row if cell[:1] in ("=", "+", "@")])
+    def test_the_pdf_report_has_the_period_on_the_cover_and_the_same_figures(self):
+        from pypdf import PdfReader
+
+        page = self.get("/practice/?from=2025-06-01&to=2026-06-01").context["r"]
+        r = self.get("/practice/report.pdf?from=2025-06-01&to=2026-06-01")
+        self.assertEqual(r["Content-Type"], "application/pdf")
+        pdf = PdfReader(io.BytesIO(r.content))
+        self.assertGreaterEqual(len(pdf.pages), 2)
+        cover = pdf.pages[0].extract_text()
+        self.assertIn("Practice report", cover)
+        self.assertIn("Period: 1 June 2025 to 1 June 2026", cover)
+        body = " ".join(" ".join(p.extract_text() for p in pdf.pages[1:]).split())
+        self.assertIn(f"of the {page.dropout.total} episodes that ended", body)
+        self.assertIn("Swift & Greenberg (2012)", body)
+        for row in page.dropout_by_clinician:
+            self.assertIn(row.label, body)
+        self.assertIn("When in treatment clients leave", body)
+        self.assertIn("Outreach and what brought people back", body)
+        event = AuditEvent.objects.get(verb="practice-report-exported")
+        self.assertEqual(event.data, {"period": "2025-06-01/2026-06-01", "format": "pdf"})
+        self.assertEqual(self.get("/practice/report.pdf", member=self.alice).status_code, 404)
 
     def test_a_bad_period_is_explained(self):
         r = self.get("/practice/?from=last+year")

@@ -30,9 +30,12 @@ class ClientListTestCase(BaseTestCase):
         self.assertContains(r, "Cleo Costa")
         self.assertNotContains(r, "Abbott")
 
-    def test_search_narrows_the_list(self):
+    def test_search_posts_its_words_instead_of_putting_them_in_the_address(self):
         self.login(self.dora)
-        r = self.client.get("/clients/", {"q": "ben"})
+        r = self.client.get("/clients/")
+        self.assertContains(r, 'method="post" role="search"')
+        self.assertContains(r, 'action="/clients/find/"')
+        r = self.client.post("/clients/find/", {"q": "ben"})
         self.assertContains(r, "Ben Baker")
         self.assertNotContains(r, "Ana Abbott")
 

@@ -89,6 +89,14 @@ class StoryBrowserTestCase(BrowserTestCase):
         self.page.goto(self.live_server_url + "/")
         return self.page
 
+    def find(self, text, which="all"):
+        """The search box: its words are posted, never put in the address."""
+        self.page.goto(self.live_server_url + "/clients/find/")
+        self.page.get_by_label("Name or record number").fill(text)
+        self.page.get_by_label("Who").select_option(which)
+        self.page.get_by_role("button", name="Search").click()
+        self.page.get_by_role("status").wait_for()
+
     def item(self, name):
         """The client's most urgent line in the inbox (a client can have two:
         a call to make and a check-in due, say)."""

@@ -120,7 +120,7 @@ class StoriesInTheBrowserTestCase(StoryBrowserTestCase):
         self.assertEqual(self.state("story-quiet"), "ended_no_goodbye")
 
         # A thank-you card arrives by post: logged on his page, the door stays open.
-        self.page.goto(self.live_server_url + "/clients/?q=Ellery")
+        self.find("Ellery", which="current")
         self.assertEqual(self.page.get_by_role("link", name=marcus).count(), 0)  # no open episode now
         from stillhere.clients.models import Client
 
@@ -218,7 +218,7 @@ class StoriesInTheBrowserTestCase(StoryBrowserTestCase):
         self.day(at(date(2028, 3, 1), 11))
         self.assertEqual(self.state("story-letter"), "returned")
         self.sign_in()
-        self.page.goto(self.live_server_url + "/clients/?q=Whitfield")
+        self.find("Whitfield")
         self.page.get_by_role("link", name=dana).click()
         self.page.get_by_text("returned after an earlier episode (Jan 2026)").wait_for()
         self.shot("story1-4-returned")

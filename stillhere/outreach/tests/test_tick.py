@@ -127,7 +127,7 @@ class TickTestCase(OutreachTestCase):
         tick(DAY1)
         message = self.step("message")
         self.assertEqual(message.status, "skipped")
-        self.assertIn("no consented channel", message.skip_reason)
+        self.assertIn("has not agreed to contact by", message.skip_reason)
 
     def test_a_transport_failure_is_recorded_and_never_retried_by_the_tick(self):
         miss(self.ana)

@@ -51,7 +51,7 @@ class StepPageTestCase(OutreachTestCase):
         self.login(self.alice)
         r = self.client.get(f"/clients/{self.ana.code}/")
         self.assertContains(r, "Outreach")
-        self.assertContains(r, "Call by phone call")
+        self.assertContains(r, "Phone call")
         self.assertContains(r, "Awaiting approval")
 
     def test_the_tone_check_endpoint_explains_findings_for_the_composer(self):
