@@ -772,8 +772,163 @@ class ClientUpdated(Event):
     """
 
     name: ClassVar[str] = "client-updated"
-# --- running the practice from the web (issue 15) ---------------------------
+    fields: list = field(default_factory=list)
 
+    def target(self):
+        return "client", str(self.client.pk)
+
+    def data(self):
+        return {"fields": sorted(self.fields)}
+
+
+@dataclass(kw_only=True)
+class EpisodeViewed(Event):
+    """A member read an episode of care and its state history.
+
+    name: episode-viewed
+    """
+
+    name: ClassVar[str] = "episode-viewed"
+    episode: Any = None
+
+    def target(self):
+        return "episode", str(self.episode.pk)
+
+
+@dataclass(kw_only=True)
+class EpisodeEnded(Event):
+    """A member ended an episode of care with a reason.
+
+    name: episode-ended
+    """
+
+    name: ClassVar[str] = "episode-ended"
+    episode: Any = None
+
+    def target(self):
+        return "episode", str(self.episode.pk)
+
+    def data(self):
+        return {"reason": self.episode.end_reason}
+
+
+@dataclass(kw_only=True)
+class AppointmentsListed(Event):
+    """A member listed appointments they may see (a sync by updated_since); records how many.
+
+    name: appointments-listed
+    """
+
+    name: ClassVar[str] = "appointments-listed"
+    count: int = 0
+
+    def data(self):
+        return {"count": self.count}
+
+
+@dataclass(kw_only=True)
+class AppointmentWritten(Event):
+    """An appointment was booked or its status changed one at a time (API).
+
+    name: appointment-written
+    """
+
+    name: ClassVar[str] = "appointment-written"
+    appointment: Any = None
+    created: bool = False
+
+    def target(self):
+        return "appointment", str(self.appointment.pk)
+
+    def data(self):
+        return {"status": self.appointment.status, "created": self.created}
+
+
+@dataclass(kw_only=True)
+class EngagementViewed(Event):
+    """A member read an episode's engagement state, dropout risk and no-show risks.
+
+    name: engagement-viewed
+    """
+
+    name: ClassVar[str] = "engagement-viewed"
+    episode: Any = None
+
+    def target(self):
+        return "episode", str(self.episode.pk)
+
+
+@dataclass(kw_only=True)
+class OutreachListed(Event):
+    """A member listed outreach steps (e.g. those waiting for approval), or one client's attempts and replies.
+
+    name: outreach-listed
+    """
+
+    name: ClassVar[str] = "outreach-listed"
+    count: int = 0
+
+    def target(self):
+        return ("client", str(self.client.pk)) if self.client else ("", "")
+
+    def data(self):
+        return {"count": self.count}
+
+
+@dataclass(kw_only=True)
+class ScanStarted(Event):
+    """A director or admin started a scan of the practice through the API.
+
+    name: scan-started
+    """
+
+    name: ClassVar[str] = "scan-started"
+    run: Any = None
+
+    def target(self):
+        return "scan", str(self.run.code)
+
+
+@dataclass(kw_only=True)
+class WebhookChanged(Event):
+    """An admin registered (or switched off) a webhook address for the practice's integration.
+
+    name: webhook-changed
+    """
+
+    name: ClassVar[str] = "webhook-changed"
+    endpoint: Any = None
+
+    def target(self):
+        return "webhook", str(self.endpoint.code)
+
+    def data(self):
+        return {"active": self.endpoint.active, "events": list(self.endpoint.events)}
+
+
+@dataclass(kw_only=True)
+class WebhookDelivered(Event):
+    """An event about a client (ids and a link, no names) reached the practice's webhook.
+
+    name: webhook-delivered
+    """
+
+    name: ClassVar[str] = "webhook-delivered"
+    delivery: Any = None
+
+    def target(self):
+        return "webhook-delivery", str(self.delivery.event_id)
+
+    def data(self):
+        return {"event": self.delivery.event, "tries": len(self.delivery.attempts)}
+
+
+EVENTS += (ApiTokenCreated, ApiTokenRevoked, ClientCreated, ClientUpdated, EpisodeViewed, EpisodeEnded,
+           AppointmentsListed, AppointmentWritten, EngagementViewed, OutreachListed, ScanStarted, WebhookChanged,
+           WebhookDelivered)
+
+
+# --- Running the practice from the web (stillhere/practice, clients entry views) ---
 @dataclass(kw_only=True)
 class SettingsChanged(Event):
     """A director or admin changed practice settings on a settings page; records which
@@ -864,64 +1019,6 @@ class ClientSaved(Event):
         return "client", str(self.client.pk)
 
     def data(self):
-        return {"fields": sorted(self.fields)}
-
-
-@dataclass(kw_only=True)
-class EpisodeViewed(Event):
-    """A member read an episode of care and its state history.
-
-    name: episode-viewed
-    """
-
-    name: ClassVar[str] = "episode-viewed"
-    episode: Any = None
-
-    def target(self):
-        return "episode", str(self.episode.pk)
-
-
-@dataclass(kw_only=True)
-class EpisodeEnded(Event):
-    """A member ended an episode of care with a reason.
-
-    name: episode-ended
-    """
-
-    name: ClassVar[str] = "episode-ended"
-    episode: Any = None
-
-    def target(self):
-        return "episode", str(self.episode.pk)
-
-    def data(self):
-        return {"reason": self.episode.end_reason}
-
-
-@dataclass(kw_only=True)
-class AppointmentsListed(Event):
-    """A member listed appointments they may see (a sync by updated_since); records how many.
-
-    name: appointments-listed
-    """
-
-    name: ClassVar[str] = "appointments-listed"
-    count: int = 0
-
-    def data(self):
-        return {"count": self.count}
-
-
-@dataclass(kw_only=True)
-class AppointmentWritten(Event):
-    """An appointment was booked or its status changed one at a time (API).
-
-    name: appointment-written
-    """
-
-    name: ClassVar[str] = "appointment-written"
-    appointment: Any = None
-    created: bool = False
         return {"created": self.created, "fields": list(self.fields)}
 
 
@@ -941,35 +1038,6 @@ class AppointmentSaved(Event):
         return "appointment", str(self.appointment.pk)
 
     def data(self):
-        return {"status": self.appointment.status, "created": self.created}
-
-
-@dataclass(kw_only=True)
-class EngagementViewed(Event):
-    """A member read an episode's engagement state, dropout risk and no-show risks.
-
-    name: engagement-viewed
-    """
-
-    name: ClassVar[str] = "engagement-viewed"
-    episode: Any = None
-
-    def target(self):
-        return "episode", str(self.episode.pk)
-
-
-@dataclass(kw_only=True)
-class OutreachListed(Event):
-    """A member listed outreach steps (e.g. those waiting for approval), or one client's attempts and replies.
-
-    name: outreach-listed
-    """
-
-    name: ClassVar[str] = "outreach-listed"
-    count: int = 0
-
-    def target(self):
-        return ("client", str(self.client.pk)) if self.client else ("", "")
         return {"action": self.action, "status": self.status}
 
 
@@ -1019,57 +1087,6 @@ class TodayViewed(Event):
         return {"count": self.count}
 
 
-@dataclass(kw_only=True)
-class ScanStarted(Event):
-    """A director or admin started a scan of the practice through the API.
-
-    name: scan-started
-    """
-
-    name: ClassVar[str] = "scan-started"
-    run: Any = None
-
-    def target(self):
-        return "scan", str(self.run.code)
-
-
-@dataclass(kw_only=True)
-class WebhookChanged(Event):
-    """An admin registered (or switched off) a webhook address for the practice's integration.
-
-    name: webhook-changed
-    """
-
-    name: ClassVar[str] = "webhook-changed"
-    endpoint: Any = None
-
-    def target(self):
-        return "webhook", str(self.endpoint.code)
-
-    def data(self):
-        return {"active": self.endpoint.active, "events": list(self.endpoint.events)}
-
-
-@dataclass(kw_only=True)
-class WebhookDelivered(Event):
-    """An event about a client (ids and a link, no names) reached the practice's webhook.
-
-    name: webhook-delivered
-    """
-
-    name: ClassVar[str] = "webhook-delivered"
-    delivery: Any = None
-
-    def target(self):
-        return "webhook-delivery", str(self.delivery.event_id)
-
-    def data(self):
-        return {"event": self.delivery.event, "tries": len(self.delivery.attempts)}
-
-
-EVENTS += (ApiTokenCreated, ApiTokenRevoked, ClientCreated, ClientUpdated, EpisodeViewed, EpisodeEnded,
-           AppointmentsListed, AppointmentWritten, EngagementViewed, OutreachListed, ScanStarted, WebhookChanged,
-           WebhookDelivered)
 EVENTS += (SettingsChanged, MemberInvited, MemberChanged, PasswordResetRequested, PasswordSet, ClientSaved,
            AppointmentSaved, BreakRecorded, ClientsSearched, TodayViewed)
 
