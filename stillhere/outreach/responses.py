@@ -68,8 +68,7 @@ def already_answered(step) -> bool:
 
 
 ENDED_STATES = (Episode.State.ENDED_PLANNED, Episode.State.ENDED_BY_CLIENT, Episode.State.ENDED_NO_GOODBYE)
-CLOSED = ("This link is from an earlier message and can no longer be used. "
-          "If you would like to be in touch, please contact the practice directly.")
+CLOSED = "This link is from an earlier message and can no longer be used."
 
 
 def link_closed(step, episode) -> bool:

@@ -169,3 +169,24 @@ class ClientAnswersInBrowserTest(BrowserTestCase):
         self.assertEqual(reply.status, 404)
         self.assertIn("We can't find that page", self.page.inner_text("main"))
         self.shots("staff-404")
+
+    def test_a_client_opens_an_old_link_after_a_planned_ending(self):
+        """Issue 17: the emailed link, opened after the clinician ended the
+        episode as planned, says kindly that it is closed and offers no choice."""
+        from stillhere.engagement.overrides import override_state
+
+        link = self.emailed_link()
+        self.episode.refresh_from_db()
+        override_state(self.alice, self.episode, "ended_planned", "We agreed to finish")
+        reply = self.page.goto(link)
+        self.assertEqual(reply.status, 410)
+        self.assertEqual(reply.headers.get("cache-control"), "no-store")
+        text = self.page.locator("main").inner_text()
+        self.assertIn("can no longer be used", text)
+        self.assertIn("01632 960 000", text)
+        self.assertEqual(self.page.get_by_role("button", name="Send my answer").count(), 0)
+        self.no_serious_accessibility_problems()
+        self.shots("response-old-link")
+        self.episode.refresh_from_db()
+        self.assertEqual(self.episode.state, "ended_planned")
+        self.assertFalse(Response.objects.exists())
