@@ -8,8 +8,9 @@ job and bench/scan.py all run exactly the same thing on any engine.
    filter in the same place.
 3. the no-show score of each upcoming appointment (risk/noshow.py), from
    the booking and the client's history in every episode, so a first
-   appointment whose episode has not started yet is scored too. Only the
-   clients with an upcoming appointment are aggregated.
+   appointment whose episode has not started yet is scored too: in DuckDB
+   where the facts are, else in an in-process DuckDB over a copy of the
+   few columns it reads.
 """
 
 from dataclasses import replace
@@ -70,16 +71,15 @@ def scan_frames(src: Sources, as_of_s: int, key: tuple, rules: Rules = Rules(), 
     did), else as a frame; the scores as a frame."""
     nkey = ("noshow", *key, utc_offset_s, weights.key())
     build = lambda t: noshow_scores(src, t, weights, utc_offset_s)  # noqa: E731
-    if src.backend.name == "sqlite":
+    if src.backend.name != "duckdb":
+        # The no-show score runs in an in-process DuckDB over a copy of the
+        # few columns it reads (noshow.portable says why).
         rows = compiled.run(src.backend, ("episodes", *key), lambda t: episodes(src, t, rules), as_of_s)
         local = noshow.portable(src)
         try:
             return rows, noshow_scores(local, as_of_s, weights, utc_offset_s).to_pyarrow().to_pandas()
         finally:
             local.backend.disconnect()
-    if src.backend.name != "duckdb":
-        rows = compiled.run(src.backend, ("episodes", *key), lambda t: episodes(src, t, rules), as_of_s)
-        return rows, compiled.run(src.backend, nkey, build, as_of_s)
     con = src.backend
     rows = compiled.arrow(con, ("episodes", *key), lambda t: episodes(src, t, rules), as_of_s)
     return rows, compiled.arrow(con, nkey, build, as_of_s).to_pandas()

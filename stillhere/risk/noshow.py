@@ -100,19 +100,25 @@ def upcoming_appointments(src, as_of_s: int) -> ibis.Table:
 
 
 def portable(src):
-    """Sources that `scores` can run on. SQLite's parser has a fixed depth
-    that this query's joins exceed, and a SQLite database is a solo or small
-    practice: its few columns of appointments are copied into an in-process
-    DuckDB (a fraction of a second) and scored there. PostgreSQL and DuckDB
-    run it where the facts are."""
-    if src.backend.name != "sqlite":
+    """Sources that `scores` runs on well. In the operational database
+    (SQLite or PostgreSQL) the four narrow columns it reads are copied into
+    an in-process DuckDB, a fraction of a second for a practice: SQLite's
+    parser has a fixed depth that this query's joins exceed, and PostgreSQL
+    plans the join of each appointment with its client's history over the
+    sources' views as nested loops while its statistics still call the
+    tables small (during an import, or in tests). DuckDB sources (snapshots,
+    the simulator) are used as they are."""
+    if src.backend.name == "duckdb":
         return src
+    import pyarrow as pa
     from dataclasses import replace
 
     con = ibis.duckdb.connect()
 
     def copy(name, t):
-        con.con.register(name, t.to_pyarrow())
+        df = frame(t)
+        con.con.register(name, pa.Table.from_pandas(df[list(t.columns)], schema=t.schema().to_pyarrow(),
+                                                     preserve_index=False))
         return con.table(name)
 
     a = src.appointments.select("appointment_id", "episode_id", "start_s", "booked_s", "cancelled_s", "status",
