@@ -70,8 +70,10 @@ class StoriesInTheBrowserTestCase(StoryBrowserTestCase):
         self.page.get_by_text("State updated").wait_for()
         self.assertEqual(self.state("story-too-much"), "re_engaged")
         self.page.get_by_label("Remind me to check in with this client every").select_option("2")
-        self.page.get_by_role("button", name="Save interval").click()
-        self.page.wait_for_load_state("networkidle")
+        # Wait for the saved panel to come back: htmx posts in the background,
+        # so "network idle" can come before the request has even started.
+        with self.page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/checkins/")):
+            self.page.get_by_role("button", name="Save interval").click()
         from stillhere.measures.models import CheckinInterval
 
         self.assertEqual(CheckinInterval.objects.get(client__external_id="story-too-much").every_sessions, 2)
