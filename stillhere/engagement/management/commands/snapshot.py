@@ -50,8 +50,9 @@ class Command(BaseCommand):
         if not practices:
             raise CommandError("There is no practice yet.")
         progress = Progress(len(practices), label="Snapshot", stream=self.stderr._out)
+        outermost = not connection.in_atomic_block
         with transaction.atomic():   # one consistent view of every practice, as above
-            if connection.vendor == "postgresql":
+            if outermost and connection.vendor == "postgresql":
                 with connection.cursor() as cur:
                     cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             meta = write_platform_snapshot(from_django, [(p.id, p.slug) for p in practices], out,
