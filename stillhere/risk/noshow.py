@@ -139,7 +139,7 @@ def frame(expr: ibis.Table):
     from ibis.formats.pandas import PandasData
 
     backend = expr._find_backend()
-    if backend.name == "duckdb":
+    if backend.name in ("duckdb", "pyspark"):  # Spark has no DB-API cursor: through Arrow too
         return expr.to_pyarrow().to_pandas()
     with backend._safe_raw_sql(str(backend.compile(expr))) as cur:
         rows = cur.fetchall()
