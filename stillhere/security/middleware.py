@@ -27,6 +27,12 @@ class RefuseNulMiddleware:
         if "\x00" in request.path or _has_nul(request.GET) or (
                 request.method == "POST" and request.content_type in (
                     "application/x-www-form-urlencoded", "multipart/form-data") and _has_nul(request.POST)):
+            if request.path.startswith("/api/"):
+                # An API client gets the API's own JSON error, as its schema says.
+                from stillhere.api.errors import error_response
+
+                return error_response(400, "invalid_character",
+                                      "The request holds a NUL character, which no field may contain.")
             return render(request, "security/nul.html", status=400)
         return self.get_response(request)
 
