@@ -19,6 +19,7 @@ from django.test import TransactionTestCase
 from django.utils import timezone as djtz
 
 from stillhere.accounts.models import Practice
+from stillhere.clients.models import Episode
 from stillhere.outreach.models import OutreachSettings, OutreachStep, Sequence
 from stillhere.outreach.tests.helpers import start_provider
 from stillhere.risk.models import RiskScore
@@ -66,6 +67,9 @@ class TwoWorkersTestCase(TransactionTestCase):
         for i in range(self.N):   # texts a clinician approved, due now
             client = make_client(self.practice, alice, f"c-{i}", "Client", f"N{i}", consent_sms=True)
             ep = client.episodes.get()
+            # Approved texts belong to an episode already being reached out to,
+            # as a real one would be (outreach never goes to an active client).
+            Episode.objects.filter(pk=ep.pk).update(state=Episode.State.REACHING_OUT)
             seq = Sequence.objects.create(practice=self.practice, client=client, episode=ep, anchor=START,
                                           started=START)
             OutreachStep.objects.create(sequence=seq, practice=self.practice, client=client, episode=ep,
