@@ -18,7 +18,7 @@ from ninja import Router
 from ninja.responses import Status
 
 from stillhere.audit.events import ScanStarted, record
-from stillhere.engagement.scan import scan_practice
+from stillhere.engagement.morning import morning_run
 
 from .errors import COMMON, ApiError
 from .idempotency import idempotent
@@ -42,7 +42,8 @@ def _scanner(m):
 def execute(pk: int) -> None:
     run = ScanRun.objects.select_related("practice").get(pk=pk)
     try:
-        outcome = scan_practice(run.practice, timezone.now())
+        # The whole morning run, as `stillhere scan` does: refit if due, scan, reminders.
+        outcome = morning_run(run.practice, timezone.now()).scan
         run.status, run.episodes, run.changes = ScanRun.Status.DONE, len(outcome.episodes), outcome.changes
     except Exception as e:  # recorded on the run; the traceback without values goes to the log
         log.error("API scan failed with %s", e.__class__.__name__, exc_info=False)

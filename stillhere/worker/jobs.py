@@ -108,10 +108,13 @@ def _tick(due, clock, should_stop) -> str:
 
 
 def _scan(due, clock, should_stop) -> str:
-    from stillhere.engagement.scan import scan_practice
+    from stillhere.engagement.morning import morning_run
 
-    outcome = scan_practice(due.practice, clock.now())
-    return f"{len(outcome.episodes)} episodes, {outcome.changes} state change{'s' if outcome.changes != 1 else ''}"
+    # The same morning as `stillhere scan`: calibration refit if due, the scan, tomorrow's reminders.
+    run = morning_run(due.practice, clock.now())
+    changes, reminders = run.scan.changes, run.reminders
+    return (f"{len(run.scan.episodes)} episodes, {changes} state change{'s' if changes != 1 else ''}, "
+            f"{reminders} reminder{'s' if reminders != 1 else ''} offered")
 
 
 def _housekeeping(due, clock, should_stop) -> str:

@@ -48,6 +48,18 @@ class RemindersTestCase(OutreachTestCase):
         self.assertNotIn("reminder", self.scan())
         self.assertEqual(OutreachStep.objects.filter(key="reminder").count(), 1)
 
+    def test_the_workers_morning_job_offers_the_same_reminder_as_the_scan_command(self):
+        from stillhere.worker import jobs
+        from stillhere.worker.clock import Clock
+
+        self.riverside.morning_scan_at = MORNING.time()
+        self.riverside.save()
+        due = [d for d in jobs.due_now(MORNING) if d.job == "scan" and d.label == "riverside"][0]
+        line = jobs.execute(due, jobs.claim(due, "w", MORNING), Clock(MORNING, speed=1e-9), lambda: False)
+        self.assertIn("1 reminder offered", line)
+        step = OutreachStep.objects.get(sequence__appointment=self.appt)
+        self.assertEqual((step.key, step.channel, step.status), ("reminder", "sms", "scheduled"))
+
     def test_with_auto_send_it_goes_by_text_outside_quiet_hours_and_counts_as_a_fact(self):
         prefs = OutreachSettings.for_practice(self.riverside)
         prefs.auto_send = ["reminder"]

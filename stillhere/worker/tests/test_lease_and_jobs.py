@@ -76,7 +76,7 @@ class JobsTestCase(BaseTestCase):
         due = [d for d in jobs.due_now(MORNING) if d.job == "scan" and d.label == "riverside"][0]
         run = jobs.claim(due, "a", MORNING)
         line = jobs.execute(due, run, Clock(MORNING, speed=1e-9), lambda: False)
-        self.assertRegex(line, r"^scan riverside 2026-01-15: 2 episodes, 2 state changes \(\d+\.\d\d s\)$")
+        self.assertRegex(line, r"^scan riverside 2026-01-15: 2 episodes, 2 state changes, 0 reminders offered \(\d+\.\d\d s\)$")
         self.assertNotIn("Ana", line)
         self.assertEqual(StateChange.objects.filter(new_state="missed").count(), 2)
         run.refresh_from_db()

@@ -7,11 +7,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from stillhere.accounts.models import Practice
-from stillhere.engagement.scan import scan_practice, snapshot_written_at
+from stillhere.engagement.morning import morning_run
+from stillhere.engagement.scan import snapshot_written_at
 from stillhere.features.snapshot import SnapshotError
 from stillhere.lib.progress import Progress
-from stillhere.outreach.reminders import plan_reminders
-from stillhere.risk.calibration import refit_if_due
 
 
 def parse_as_of(value: str, tz) -> datetime:
@@ -66,11 +65,9 @@ class Command(BaseCommand):
                     as_of = parse_as_of(opts["as_of"], practice.tz)
                 else:
                     as_of = snapshot_written_at(opts["snapshot"]) if opts["snapshot"] else timezone.now()
-                if not opts["dry_run"]:
-                    refit_if_due(practice, as_of)   # the no-show score's practice calibration, weekly
-                outcome = scan_practice(practice, as_of, store=not opts["dry_run"], progress=progress,
-                                        snapshot=opts["snapshot"], engine=opts["engine"])
-                reminders = 0 if opts["dry_run"] else plan_reminders(practice, as_of)
+                run = morning_run(practice, as_of, store=not opts["dry_run"], progress=progress,
+                                  snapshot=opts["snapshot"], engine=opts["engine"])
+                outcome, reminders = run.scan, run.reminders
             except SnapshotError as e:
                 raise CommandError(str(e)) from None
             if opts["json"]:
