@@ -1,5 +1,5 @@
-"""/imports: upload CSV files, poll progress, read the report. The same
-import run as the web upload page: one transaction, nothing written when a
+"""/imports: upload CSV files, FHIR R4 files or a calendar (.ics), poll
+progress, read the report. The same import run as the web upload page: one transaction, nothing written when a
 row is bad, a report with each problem's file, line, column and reason."""
 
 from uuid import UUID
@@ -12,9 +12,9 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from stillhere.ingest import uploads
-from stillhere.ingest.forms import CsvUploadForm
+from stillhere.ingest.forms import CsvUploadForm, FhirUploadForm, IcsUploadForm
 from stillhere.ingest.models import ImportRun
-from stillhere.ingest.views import _store
+from stillhere.ingest.views import _clinicians, _store
 
 from .errors import COMMON, ApiError
 from .idempotency import idempotent
@@ -50,6 +50,50 @@ def start_import(request, appointments: File[UploadedFile], clients: File[Upload
     run.save(update_fields=["options"])
     transaction.on_commit(lambda: uploads.start(run, dry_run=dry_run))
     return Status(202, ImportOut(**_out(run)))
+
+
+def _begin(request, kind: str, form, fhir_files=(), dry_run: bool = False):
+    """Validate as the web page does, store the files, start the run once committed."""
+    m = request.membership
+    if not form.is_valid():
+        field, msgs = next(iter(form.errors.items()))
+        raise ApiError(422, "invalid", f"{field}: {' '.join(msgs)}", field)
+    run = ImportRun.objects.create(practice=m.practice, created_by=request.user, kind=kind)
+    run.options = _store(run, kind, form, list(fhir_files))
+    run.save(update_fields=["options"])
+    transaction.on_commit(lambda: uploads.start(run, dry_run=dry_run))
+    return Status(202, ImportOut(**_out(run)))
+
+
+@router.post("/imports/fhir", response={202: ImportOut, **COMMON},
+             summary="Upload FHIR R4 files (Bundle .json or bulk .ndjson) and start the import")
+@idempotent
+def start_fhir_import(request, files: File[list[UploadedFile]], dry_run: Form[bool] = False):
+    _importer(request.membership)
+    form = FhirUploadForm(data={}, files=_multi("files", files))   # the form's field reads a list
+    return _begin(request, ImportRun.Kind.FHIR, form, files, dry_run)
+
+
+@router.post("/imports/calendar", response={202: ImportOut, **COMMON},
+             summary="Upload one clinician's calendar (.ics) and start the import")
+@idempotent
+def start_calendar_import(request, calendar: File[UploadedFile], clinician: Form[str],
+                          client_from: Form[str] = "attendee", pattern: Form[str] = "",
+                          dry_run: Form[bool] = False):
+    """`clinician` is the email of the clinician whose calendar it is;
+    `client_from` says where each event names its client: `attendee` (the
+    invited guest, else the title), `summary` (the title) or `description`."""
+    m = request.membership
+    _importer(m)
+    form = IcsUploadForm({"clinician": clinician, "client_from": client_from, "pattern": pattern},
+                         {"calendar": calendar}, clinicians=_clinicians(m.practice))
+    return _begin(request, ImportRun.Kind.ICS, form, (), dry_run)
+
+
+def _multi(key, files):
+    from django.utils.datastructures import MultiValueDict
+
+    return MultiValueDict({key: list(files)})
 
 
 @router.get("/imports/{code}", response={200: ImportOut, **COMMON}, summary="An import's progress and report")
