@@ -7,7 +7,7 @@ from ninja.openapi.views import openapi_view
 
 from stillhere.accounts.decorators import member_required
 
-from . import appointments, clients, episodes, errors, imports, measures, outreach, scans, webhooks_api
+from . import appointments, clients, consultation, episodes, errors, imports, measures, outreach, scans, webhooks_api
 from .auth import TokenAuth
 
 DESCRIPTION = """\
@@ -38,5 +38,5 @@ api = NinjaAPI(title="stillhere API", version="1", description=DESCRIPTION, auth
 # requests with a token, is for signed-in staff (urls.py puts it first).
 docs_page = member_required(partial(openapi_view, api=api))
 errors.install(api)
-for module in (clients, episodes, appointments, measures, outreach, imports, scans, webhooks_api):
+for module in (clients, episodes, appointments, measures, outreach, imports, scans, webhooks_api, consultation):
     api.add_router("/", module.router)

@@ -46,6 +46,11 @@ class EveryEndpointAsEveryRole(ApiTestCase):
         make_step(cls.cleo, OutreachStep.Status.AWAITING_APPROVAL)
         cls.import_run = ImportRun.objects.create(practice=cls.riverside, kind="csv", status="imported", report={})
         cls.scan = ScanRun.objects.create(practice=cls.riverside, status=ScanRun.Status.DONE)
+        from stillhere.reflection.models import ConsultationSummary, Reflection
+
+        reflection = Reflection.objects.create(practice=cls.riverside, episode=cls.ana_ep, author=cls.alice)
+        cls.summary = ConsultationSummary.objects.create(practice=cls.riverside, reflection=reflection,
+                                                         text="A client in their thirties stopped coming.")
         cls.hook = WebhookEndpoint.objects.create(practice=cls.riverside, url="https://hooks.example.org/in",
                                                   secret="s", events=["state.changed"])
 
@@ -89,6 +94,10 @@ class EveryEndpointAsEveryRole(ApiTestCase):
             ("POST", f"/outreach/steps/{self.call_step.code}/call", {"outcome": "voicemail"}, DECIDES_ANA),
             ("GET", f"/clients/{ana}/outreach", None, SEES_ANA),
             ("POST", "/imports", ("multipart", {"appointments": csv}), created(WHOLE_PRACTICE, 202)),
+            ("POST", "/imports/fhir", ("multipart", {"files": '{"resourceType": "Bundle", "type": "collection"}'}),
+             created(WHOLE_PRACTICE, 202)),
+            ("POST", "/imports/calendar", ("multipart", {"calendar": "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"},
+                                           {"clinician": "alice@example.org"}), created(WHOLE_PRACTICE, 202)),
             ("GET", f"/imports/{self.import_run.code}", None, WHOLE_PRACTICE),
             ("POST", "/scans", None, created(WHOLE_PRACTICE, 202)),
             ("GET", f"/scans/{self.scan.code}", None, WHOLE_PRACTICE),
@@ -97,6 +106,10 @@ class EveryEndpointAsEveryRole(ApiTestCase):
              created(ADMIN_ONLY)),
             ("POST", f"/webhooks/{self.hook.code}/disable", None, ADMIN_ONLY),
             ("GET", f"/webhooks/{self.hook.code}/deliveries", None, ADMIN_ONLY),
+            ("GET", "/consultation", None, EVERYONE),
+            # Alice wrote it; the consultant reads every shared one; nobody else sees it exists.
+            ("GET", f"/consultation/{self.summary.pk}", None,
+             {r: 404 for r in ROLES} | {"alice": 200, "cora": 200, "none": 401, "revoked": 401}),
         ]
 
     def send(self, method, path, body, who):
@@ -104,8 +117,9 @@ class EveryEndpointAsEveryRole(ApiTestCase):
             from django.core.files.uploadedfile import SimpleUploadedFile
 
             files = {k: SimpleUploadedFile(f"{k}.csv", v.encode(), "text/csv") for k, v in body[1].items()}
+            fields = body[2] if len(body) > 2 else {}
             headers = {"HTTP_AUTHORIZATION": f"Bearer {self.secrets[who]}"} if self.secrets[who] else {}
-            return self.client.post(f"/api/v1{path}", files, **headers)
+            return self.client.post(f"/api/v1{path}", {**files, **fields}, **headers)
         return self.call(method, path, who, body)
 
     def test_every_endpoint_answers_each_role_as_the_web_would_and_leaks_nothing(self):
@@ -139,6 +153,7 @@ class EveryEndpointAsEveryRole(ApiTestCase):
             path = path.replace(str(self.call_step.code), "{code}").replace(str(self.import_run.code), "{code}")
             path = path.replace(str(self.scan.code), "{code}").replace(str(self.hook.code), "{code}")
             path = path.replace(f"/episodes/{ep}", "/episodes/{episode_id}")
+            path = path.replace(f"/consultation/{self.summary.pk}", "/consultation/{summary_id}")
             path = path.replace(f"/appointments/{self.ana_appt.pk}", "/appointments/{appointment_id}")
             tested.add((method, path))
         self.assertEqual(ops - tested, set())
