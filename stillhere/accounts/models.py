@@ -35,6 +35,10 @@ class Practice(models.Model):
     lapse_factor = models.FloatField(
         default=DEFAULT_LAPSE_FACTOR, validators=[MinValueValidator(1.2), MaxValueValidator(6.0)],
         help_text="A gap this many times the client's usual gap, with nothing booked, is a lapse.")
+    # Demographics enter a score only when the practice chooses: age is a
+    # known no-show signal, but using it is the practice's decision.
+    age_in_noshow_risk = models.BooleanField(
+        default=False, help_text="Let a client's age (from the birth date) count in the chance of a missed session.")
     # When `stillhere worker` runs the morning scan, in the practice's zone:
     # before the first clinician opens the inbox.
     morning_scan_at = models.TimeField(

@@ -61,7 +61,7 @@ def practice_settings(request):
 @director_required
 def engagement_settings(request):
     p = request.membership.practice
-    fields = ("waiting_days", "lapse_factor")
+    fields = ("waiting_days", "lapse_factor", "age_in_noshow_risk")
     form = f.EngagementForm(request.POST or None, initial={k: getattr(p, k) for k in fields})
     if request.method == "POST" and form.is_valid():
         save_audited(request, "engagement", [(p, {k: form.cleaned_data[k] for k in fields})])

@@ -22,7 +22,7 @@ and a held-out quarter of at least MIN_HELD_OUT appointments with
 MIN_HELD_OUT_NOSHOWS no-shows.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -172,11 +172,13 @@ def weights_for(practice) -> Weights:
     default, if the latest try did; else the default."""
     from .models import NoShowCalibration
 
+    use_age = bool(getattr(practice, "age_in_noshow_risk", False))
     last = NoShowCalibration.objects.filter(practice=practice).order_by("-fitted_at", "-id").first()
     if last is None or not last.in_use:
-        return DEFAULT
+        return replace(DEFAULT, use_age=use_age)
     w = last.weights
-    return Weights(base=w["base"], lead=dict(w["lead"]), rest=w["rest"], version=w.get("version", "fitted"))
+    return Weights(base=w["base"], lead=dict(w["lead"]), rest=w["rest"], version=w.get("version", "fitted"),
+                   use_age=use_age)
 
 
 def refit(practice, now: datetime):
@@ -186,7 +188,8 @@ def refit(practice, now: datetime):
     from .models import NoShowCalibration
 
     offset = int(now.astimezone(practice.tz).utcoffset().total_seconds())
-    frame = scored_history(noshow.portable(from_django(practice.id)), int(now.timestamp()), "booking", offset)
+    frame = scored_history(noshow.portable(from_django(practice.id)), int(now.timestamp()), "booking", offset,
+                           replace(DEFAULT, use_age=practice.age_in_noshow_risk))
     fit = judge(frame)
     w = fit.weights
     return NoShowCalibration.objects.create(

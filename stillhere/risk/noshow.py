@@ -62,10 +62,11 @@ class Weights:
         "weeks_2_4": 0.3, "over_4_weeks": 0.45})
     rest: float = 1.0
     version: str = MODEL_VERSION
+    use_age: bool = False                  # the practice's choice (Practice.age_in_noshow_risk), off by default
 
     def key(self) -> tuple:
         return (self.version, round(self.base, 6), tuple(round(self.lead[k], 6) for _, k in LEAD_STEPS),
-                round(self.rest, 6))
+                round(self.rest, 6), self.use_age)
 
 
 DEFAULT = Weights()
@@ -234,8 +235,9 @@ def scores(src, moments: ibis.Table, weights: Weights = DEFAULT, utc_offset_s: i
         "reminded": on(f.n_reminders > 0, W["reminded"]),
         "monday": on(weekday == 0, W["monday"]),
         "edge_hours": on(timed & ((hour < 9) | (hour >= 18)), W["edge_hours"]),
-        "young": on(age < 25, W["young"]),
-        "older": on(age >= 65, W["older"]),
+        # Age counts only where the practice turned it on: a demographic is its choice.
+        "young": on(age < 25, W["young"]) if weights.use_age else ibis.literal(0.0, "float64"),
+        "older": on(age >= 65, W["older"]) if weights.use_age else ibis.literal(0.0, "float64"),
     }
     rest = sum(v for k, v in parts.items() if k != "lead")
     f = f.mutate(**{f"n_{k}": v for k, v in parts.items()}, lead_days=lead_days, own_rate=own,

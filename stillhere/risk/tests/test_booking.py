@@ -111,3 +111,31 @@ class ImportWarningsTestCase(BaseTestCase):
         self.assertEqual((str(local.date()), local.hour), ("2026-03-12", 0))
         # The date-only appointment and the four guests are scored at once.
         self.assertEqual(report["noshow_scored"], 5)
+
+
+class AgeIsThePracticesChoiceTestCase(BaseTestCase):
+    """A demographic enters the no-show score only when the practice turns it on."""
+
+    @time_machine.travel(datetime(2026, 3, 10, 10, 0, tzinfo=timezone.utc), tick=False)
+    def test_a_birth_date_moves_the_score_only_with_the_setting_on(self):
+        from datetime import date
+
+        from stillhere.engagement.scan import scan_practice
+
+        self.ana.birth_date = date(2005, 6, 1)     # 20 years old
+        self.ana.save()
+        appt = Appointment.objects.create(practice=self.riverside, episode=self.ana.episodes.get(),
+                                          external_id="next", start=datetime(2026, 3, 17, 11, tzinfo=timezone.utc),
+                                          booked_at=datetime(2026, 3, 3, tzinfo=timezone.utc))
+        now = datetime(2026, 3, 10, 10, 0, tzinfo=timezone.utc)
+
+        def risk():
+            scan_practice(self.riverside, now)
+            return NoShowRisk.objects.filter(appointment=appt).latest("id")
+
+        off = risk()
+        self.assertNotIn("Younger adult", " ".join(off.reasons))
+        self.riverside.age_in_noshow_risk = True
+        self.riverside.save()
+        on = risk()
+        self.assertGreater(on.probability, off.probability)
