@@ -198,11 +198,13 @@ def backup(dest: Path | None = None, key_file: Path | None = None, using: str = 
     """Write an encrypted backup; returns its path and what it holds."""
     conn = connections[using]
     now = datetime.now(timezone.utc)
+    name = f"stillhere-{now:%Y%m%d-%H%M%S}.backup"
     if dest is None:
-        dest = default_dir()
+        dest = default_dir() / name
+    folder = str(dest).endswith(os.sep)  # "backups/" means a folder, even one not made yet
     dest = Path(dest)
-    if dest.is_dir() or str(dest).endswith(os.sep):
-        dest = dest / f"stillhere-{now:%Y%m%d-%H%M%S}.backup"
+    if folder or dest.is_dir():
+        dest = dest / name
     fernet = _fernet(key_file)
     manifest = Manifest(vendor=conn.vendor, created=now.isoformat(timespec="seconds"))
     with scratch_dir() as tmp:
