@@ -106,7 +106,9 @@ def append(event, using: str = "default") -> None:
         event.client_ref = pseudonym(event.client_id, key)
         event.hash = seal_row(event, key)
         event._save_unchained(using)
-        AuditChainHead.objects.using(using).update_or_create(pk=1, defaults={"seq": event.seq, "hash": event.hash})
+        AuditChainHead.objects.using(using).bulk_create(
+            [AuditChainHead(pk=1, seq=event.seq, hash=event.hash)],
+            update_conflicts=True, unique_fields=["id"], update_fields=["seq", "hash"])
 
 
 @dataclass
