@@ -198,10 +198,10 @@ def test_processes_writing_at_once_keep_one_chain_on_sqlite(tmp_path):
     script = ("from stillhere.accounts.models import Practice\n"
               "from stillhere.audit import events\n"
               "p = Practice.objects.get()\n"
-              "for _ in range(25):\n"
+              "for _ in range(150):\n"
               "    events.record(events.EncryptionKeysRotated(practice=p, count=1))\n")
     procs = [subprocess.Popen([stillhere, "shell", "-c", script], env=env) for _ in range(4)]
     assert [p.wait(timeout=300) for p in procs] == [0, 0, 0, 0]
     done = subprocess.run([stillhere, "audit", "verify"], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "100 event(s), from event 1 to event 100" in done.stdout
+    assert "600 event(s), from event 1 to event 600" in done.stdout
