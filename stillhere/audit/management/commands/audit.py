@@ -1,6 +1,6 @@
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from stillhere.audit.chain import verify
 
