@@ -4,3 +4,6 @@ def pytest_configure(config):
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Test-only: lets Django empty the audit table between tests on SQLite,
+    # past its append-only trigger (stillhere/audit/triggers.py). Never in production.
+    settings.AUDIT_ALLOW_FLUSH_FOR_TESTS = True
