@@ -3,7 +3,8 @@
 The facts alone give `derived_state` (rules.py). People and outreach also
 move episodes, and the scan must respect that:
 
-- an ended episode stays ended (a return is a new episode);
+- an ended episode stays ended (a return is a new episode); an attended
+  final session with nothing after it ends the episode as planned;
 - a clinician's override holds until something new happens (a session, a
   missed session, a cancellation or a booking after the override);
 - `missed`, `lapsed` and `reaching_out` become `re_engaged` when the client
@@ -21,6 +22,7 @@ from datetime import timezone as dt_timezone
 from stillhere.clients.models import Episode
 from stillhere.risk.default_model import _words
 
+from .rules import FINAL_SESSION, OUTCOME_NOT_RECORDED
 from .transitions import ENDED
 
 S = Episode.State
@@ -56,6 +58,10 @@ def decide(episode: Episode, row: dict, as_of: datetime, override_at: datetime |
     cur, derived = episode.state, row["derived_state"]
     if cur in ENDED:
         return None
+    if derived in ENDED and row["derived_reason"] == FINAL_SESSION:
+        day = f"{_dt(row['derived_at_s']).astimezone(tz):%-d %b}"
+        return Target(derived, Episode.EndReason.PLANNED, f"Final session on {day}: ended as planned",
+                      _dt(row["derived_at_s"]))
     if derived in ENDED:
         label = Episode.EndReason(row["end_reason"]).label if row["end_reason"] else "ended"
         return Target(derived, row["end_reason"] or "ended", f"Episode recorded as ended: {label.lower()}",
@@ -95,6 +101,8 @@ def detail_for(row: dict, tz=dt_timezone.utc) -> str:
         return f"{_words('gap_long', row, tz)}; nothing booked"
     if reason == "cancel_no_rebook":
         return _words("cancel_no_rebook", row, tz)
+    if reason == OUTCOME_NOT_RECORDED:
+        return "A past session has no outcome recorded yet"
     if reason == "high_risk":
         top = row.get("reasons") or []
         return "High risk of leaving without goodbye" + (f": {top[0]}" if top else "")
