@@ -182,3 +182,16 @@ class OutcomeNotRecordedTests(EndingsTestCase):
         self.assertEqual((self.ep.state, self.ep.ended), ("active", None))
         self.scan(MON + 15 * DAY)   # after a week it counts as usual: the ending stands
         self.assertEqual((self.ep.state, self.ep.ended), ("ended_planned", MON.date()))
+
+
+class OutcomeDaysSettingTests(BaseTestCase):
+    def test_the_director_sets_the_days_on_the_engagement_settings_page(self):
+        self.login(self.dora)
+        r = self.client.get("/settings/engagement/")
+        self.assertContains(r, "Days to wait for a session&#x27;s outcome to be recorded")
+        self.client.post("/settings/engagement/", {"waiting_days": "3", "lapse_factor": "2", "outcome_days": "40"})
+        self.riverside.refresh_from_db()
+        self.assertEqual(self.riverside.outcome_days, 7)   # refused: 1 to 30
+        self.client.post("/settings/engagement/", {"waiting_days": "3", "lapse_factor": "2", "outcome_days": "10"})
+        self.riverside.refresh_from_db()
+        self.assertEqual(self.riverside.outcome_days, 10)
