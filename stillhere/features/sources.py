@@ -202,6 +202,7 @@ def from_parquet(folder: Path, con=None) -> Sources:
         booked_s=_fast_epoch(a.booked_at), cancelled_s=_fast_epoch(a.cancelled_at),
         status=a.status.cast("string"),
         minutes_late=a.late_minutes.cast("int32"), hard=(marker == "hard_session").cast("int32"),
+        **({"final": (a.session_type.cast("string") == "final").cast("int32")} if "session_type" in a.columns else {}),
         rupture=(marker == "rupture").cast("int32"), checkin=(marker == "checkin").cast("int32"),
     )
     end_reason = e.end_reason.cast("string")
