@@ -4,7 +4,11 @@ The facts alone give `derived_state` (rules.py). People and outreach also
 move episodes, and the scan must respect that:
 
 - an ended episode stays ended (a return is a new episode); an attended
-  final session with nothing after it ends the episode as planned;
+  final session with nothing after it ends the episode as planned. The one
+  exception: an ending the scan itself drew from a final session, when the
+  same episode (an export's explicit episode id) later has a session
+  attended or booked after that day: the final session was not the last,
+  and the episode is open again (`re_engaged`);
 - a clinician's override holds until something new happens (a session, a
   missed session, a cancellation or a booking after the override);
 - `missed`, `lapsed` and `reaching_out` become `re_engaged` when the client
@@ -57,7 +61,7 @@ def decide(episode: Episode, row: dict, as_of: datetime, override_at: datetime |
     """The state the episode should move to, or None to leave it as it is."""
     cur, derived = episode.state, row["derived_state"]
     if cur in ENDED:
-        return None
+        return _came_back_after_final(episode, row, tz)
     if derived in ENDED and row["derived_reason"] == FINAL_SESSION:
         day = f"{_dt(row['derived_at_s']).astimezone(tz):%-d %b}"
         return Target(derived, Episode.EndReason.PLANNED, f"Final session on {day}: ended as planned",
@@ -88,6 +92,32 @@ def decide(episode: Episode, row: dict, as_of: datetime, override_at: datetime |
         return None
     return Target(derived, row["derived_reason"], detail_for(row, tz), _dt(row["derived_at_s"]),
                   bool(row["safety_check"]))
+
+
+def _came_back_after_final(episode: Episode, row: dict, tz) -> Target | None:
+    """Reopen an episode the scan ended at a final session when the same
+    episode has a session attended or still booked after the ending's day.
+    Endings a person recorded, or an import gave, are never reopened."""
+    from .models import StateChange
+
+    if episode.state != S.ENDED_PLANNED or not _s(row.get("ended_s")) or not _s(row.get("last_kept_s")):
+        return None
+    if _s(row["last_kept_s"]) < _s(row["ended_s"]) + 86400:
+        return None
+    last = StateChange.objects.filter(episode=episode).order_by("-at", "-id").first()
+    if not (last and last.new_state == S.ENDED_PLANNED and last.source == StateChange.Source.SCAN
+            and last.reason == Episode.EndReason.PLANNED):
+        return None
+    came, kept = _s(row["last_attended_s"]), _s(row["last_kept_s"])
+    ended_s = _s(row["ended_s"])
+    ended = _dt(ended_s + 43200).date()   # the ending's day (ended_s is its midnight, UTC)
+    if came >= kept:
+        words, at = "Came to a session", came
+    else:
+        words, at = f"Booked for {_dt(kept).astimezone(tz):%-d %b}", _s(row["last_booking_made_s"])
+    return Target(S.RE_ENGAGED, "after_final_session",
+                  f"{words} after the final session on {ended:%-d %b}: the episode continues",
+                  _dt(max(at, ended_s + 86400)))
 
 
 def detail_for(row: dict, tz=dt_timezone.utc) -> str:

@@ -8,7 +8,8 @@ once cannot both win: the update is conditional on the state read.
 A change into an ended state also records the episode's end (its date, in
 the practice's zone, and why) when nothing has yet: the practice figures
 count endings from there, so an ending the scan derives (a final session)
-counts just as one a person records.
+counts just as one a person records. A change out of an ended state opens
+the episode again.
 """
 
 from datetime import datetime
@@ -43,6 +44,8 @@ def change_state(episode: Episode, new_state: str, reason: str, *, detail: str =
         tz = Practice.objects.get(pk=episode.practice_id).tz
         fields["ended"] = max(at.astimezone(tz).date(), episode.started)
         fields["end_reason"] = reason if reason in Episode.EndReason.values else END_REASON_FOR[new_state]
+    elif old in ENDED and new_state not in ENDED:
+        fields["ended"], fields["end_reason"] = None, ""   # open again (reconcile.py says when)
     updated = Episode.objects.filter(pk=episode.pk, state=old).update(**fields)
     if updated != 1:
         return None

@@ -114,6 +114,33 @@ class PlannedEndingTests(EndingsTestCase):
         self.assertEqual((self.ep.state, self.ep.ended), ("ended_planned", MON.date()))
         self.assertEqual(Sequence.objects.filter(episode=self.ep).count(), 0)
 
+    def test_a_session_attended_after_a_scan_ended_it_opens_the_episode_again(self):
+        self.mark_final(self.sessions[-1])
+        self.scan(MON + 2 * DAY)
+        self.appt(MON + 14 * DAY, "attended", booked=MON + 7 * DAY)   # same episode: the export says so
+        self.scan(MON + 15 * DAY)
+        self.assertEqual((self.ep.state, self.ep.ended, self.ep.end_reason), ("re_engaged", None, ""))
+        change = self.last_change()
+        self.assertEqual((change.reason, change.at), ("after_final_session", MON + 14 * DAY))
+        self.assertEqual(change.detail, "Came to a session after the final session on 2 Mar: the episode continues")
+
+    def test_a_booking_after_a_scan_ended_it_opens_the_episode_again(self):
+        self.mark_final(self.sessions[-1])
+        self.scan(MON + 2 * DAY)
+        self.appt(MON + 21 * DAY, "scheduled", booked=MON + 9 * DAY)
+        self.scan(MON + 10 * DAY)
+        self.assertEqual((self.ep.state, self.ep.ended), ("re_engaged", None))
+        self.assertEqual(self.last_change().detail, "Booked for 23 Mar after the final session on 2 Mar: "
+                                                    "the episode continues")
+
+    def test_an_ending_a_clinician_recorded_is_never_reopened_by_a_scan(self):
+        from stillhere.clients.endings import end_episode
+
+        end_episode(self.alice, self.ep, "planned", MON.date(), now=MON + DAY)
+        self.appt(MON + 14 * DAY, "attended", booked=MON + 7 * DAY)
+        self.scan(MON + 15 * DAY)
+        self.assertEqual((self.ep.state, self.ep.ended, self.ep.end_reason), ("ended_planned", MON.date(), "planned"))
+
     def test_a_final_session_ends_a_missed_episode_and_stops_its_outreach(self):
         self.appt(MON + 7 * DAY, "no_show")
         self.scan(MON + 12 * DAY)

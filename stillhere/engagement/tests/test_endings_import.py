@@ -101,6 +101,19 @@ class FinalSessionImportTests(ImportedEndingsTestCase):
         self.assertEqual(len(self.episodes()), 2)
         self.assertIn("7 unchanged", out)
 
+    def test_with_an_explicit_episode_id_a_return_after_the_final_session_continues_that_episode(self):
+        header = "appointment_id,client_id,clinician,start,status,client_name,session_type,episode_id\n"
+        rows = [r + ",ep-7" for r in weekly("tess", date(2026, 3, 2), 6, last_type="final")]
+        self.import_csv(rows, header=header)
+        self.scan("2026-04-08")
+        (ep,) = self.episodes()
+        self.assertEqual((ep.state, ep.ended), ("ended_planned", date(2026, 4, 6)))
+        later = [r + ",ep-7" for r in weekly("tess", date(2026, 4, 20), 1, start_id=50)]
+        self.import_csv(rows + later, header=header)
+        self.scan("2026-04-21")
+        (ep,) = self.episodes()
+        self.assertEqual((ep.state, ep.ended, ep.end_reason), ("re_engaged", None, ""))
+
     def test_a_session_after_the_final_one_in_the_same_file_keeps_the_episode_open(self):
         rows = weekly("tess", date(2026, 3, 2), 6, last_type="final")
         rows += weekly("tess", date(2026, 4, 13), 1, start_id=50)   # the client came back the next week
