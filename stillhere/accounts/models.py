@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from stillhere.engagement.defaults import DEFAULT_LAPSE_FACTOR, DEFAULT_WAITING_DAYS
+from stillhere.engagement.defaults import DEFAULT_LAPSE_FACTOR, DEFAULT_OUTCOME_DAYS, DEFAULT_WAITING_DAYS
 
 
 def validate_timezone(value: str) -> None:
@@ -35,6 +35,10 @@ class Practice(models.Model):
     lapse_factor = models.FloatField(
         default=DEFAULT_LAPSE_FACTOR, validators=[MinValueValidator(1.2), MaxValueValidator(6.0)],
         help_text="A gap this many times the client's usual gap, with nothing booked, is a lapse.")
+    outcome_days = models.PositiveSmallIntegerField(
+        default=DEFAULT_OUTCOME_DAYS, validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text="Days a past session with no recorded outcome waits for one before it counts as usual "
+                  "(1-30). Until then it is not a miss and starts no outreach.")
     # Demographics enter a score only when the practice chooses: age is a
     # known no-show signal, but using it is the practice's decision.
     age_in_noshow_risk = models.BooleanField(

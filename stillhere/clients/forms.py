@@ -110,3 +110,18 @@ class BreakForm(forms.Form):
     ends = forms.DateField(label="Until", widget=DATE)
     reason = forms.CharField(label="Why (for you and colleagues)", max_length=200, required=False,
                              help_text="e.g. “travelling for work”, “hospital stay”.")
+
+
+class EndingForm(forms.Form):
+    reason = forms.ChoiceField(label="How did it end?", widget=forms.RadioSelect)
+    ended_on = forms.DateField(label="On which day", widget=DATE,
+                               help_text="Usually the last session. Not a day still to come.")
+    note = forms.CharField(label="A note for the record (optional)", max_length=2000, required=False,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .endings import CHOICES
+
+        self.fields["reason"].choices = [(k, label) for k, (label, _, _) in CHOICES.items()]
+        self.hints = {k: hint for k, (_, hint, _) in CHOICES.items()}

@@ -13,4 +13,5 @@ urlpatterns = [
     path("clients/<uuid:code>/book/", entry_views.book, name="book"),
     path("clients/<uuid:code>/sessions/<int:appt_id>/", entry_views.session, name="session"),
     path("clients/<uuid:code>/break/", entry_views.planned_break, name="break"),
+    path("clients/<uuid:code>/episodes/<int:episode_id>/ending/", views.end_episode, name="end_episode"),
 ]

@@ -89,3 +89,44 @@ def today(request):
     record(TodayViewed(practice=m.practice, actor=request.user, count=len(rows)))
     return render(request, "clients/today.html", {"rows": rows, "tz": m.practice.timezone,
                                                   "day": timezone.localdate(timezone.now(), m.practice.tz)})
+
+
+@member_required
+def end_episode(request, code, episode_id):
+    """Record how an episode ended (planned, by the client, referred on): a
+    page of its own, so it reads the same on a phone as on a desk."""
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+    from django.shortcuts import redirect
+
+    from . import endings
+    from .forms import EndingForm
+
+    m = request.membership
+    client = get_client_or_404(m, code)
+    episode = visible_episodes(m).filter(client=client, pk=episode_id).select_related("clinician__user").first()
+    if episode is None or not m.sees_identifiable_clients:
+        raise Http404("No such episode.")
+    if not endings.may_end(m, episode):
+        raise PermissionDenied("Only the client's clinician or a clinical director can record an ending.")
+    if episode.ended:
+        messages.info(request, "This episode has already ended.")
+        return redirect("clients:detail", code=client.code)
+    today = timezone.localdate(timezone.now(), m.practice.tz)
+    last = (episode.appointments.filter(status=Appointment.Status.ATTENDED, start__lte=timezone.now())
+            .order_by("-start").values_list("start", flat=True).first())
+    form = EndingForm(request.POST or None,
+                      initial={"ended_on": last.astimezone(m.practice.tz).date() if last else today})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            endings.end_episode(m, episode, d["reason"], d["ended_on"], d["note"])
+        except endings.EndingError as e:
+            form.add_error(None, str(e))
+        else:
+            label = endings.CHOICES[d["reason"]][0]
+            messages.success(request, f"Recorded: {label.lower()} on {d['ended_on']:%-d %b %Y}. "
+                             "No outreach will go to them for this episode, and if they come back a new "
+                             "episode starts, with this one at hand.")
+            return redirect("clients:detail", code=client.code)
+    return render(request, "clients/ending.html", {"form": form, "client": client, "episode": episode})

@@ -7,6 +7,10 @@ DEFAULT_WAITING_DAYS = 3
 # A client is "lapsed" when the gap since their last contact passes their own
 # usual gap between sessions times this factor, with no future booking.
 DEFAULT_LAPSE_FACTOR = 2.0
+# A past session still marked scheduled is "outcome not recorded" for this
+# many days (an export that lags, a session not written up yet): not a miss,
+# no lapse, no outreach. After that it counts as usual.
+DEFAULT_OUTCOME_DAYS = 7
 # PostgreSQL's default 4 MB of sort/hash memory makes a practice-wide scan spill
 # to disk; the scan's own session asks for more. Its JIT compiler spends
 # seconds compiling the scan's many expressions (2.7 s of a 3 s scan of 20,000

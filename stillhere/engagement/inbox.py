@@ -37,6 +37,9 @@ GROUP_TITLES = {
     LAPSED: "Gone quiet", RISK: "At risk of leaving", ALERT: "Talk about it at the next session",
     CHECKIN: "Check-in due",
 }
+# Past sessions still marked scheduled: ask what happened (unrecorded.py).
+RECORD = 7
+GROUP_TITLES[RECORD] = "Record what happened"
 # A questionnaire alert is news for two weeks; after that it lives on the client page.
 ALERT_DAYS = 14
 CHANGED_WITHIN = timedelta(days=1)
@@ -107,6 +110,7 @@ def _needs_attention(member, now: datetime) -> list[Item]:
     items += _escalation_items(member)
     items += _measure_alert_items(member, eps, now)
     items += _checkin_items(member, now, {i.episode.pk for i in items})
+    items += _unrecorded_items(member, eps, now)
     items = _without_reviewed(items, now)
     items.sort(key=lambda i: (i.group, i.due or i.since or now))
     return items
@@ -222,6 +226,12 @@ def _measure_alert_items(member, eps, now) -> list[Item]:
             out.append(Item(ALERT, e, others[0].label, "; ".join(a.reason for a in others[:2]), None,
                             "Talk about it at the next session", extra={"on": others[0].on}))
     return out
+
+
+def _unrecorded_items(member, eps, now) -> list[Item]:
+    from .unrecorded import unrecorded_items
+
+    return unrecorded_items(member, eps, now, Item, RECORD)
 
 
 def _checkin_items(member, now, already) -> list[Item]:

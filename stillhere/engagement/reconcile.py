@@ -3,7 +3,12 @@
 The facts alone give `derived_state` (rules.py). People and outreach also
 move episodes, and the scan must respect that:
 
-- an ended episode stays ended (a return is a new episode);
+- an ended episode stays ended (a return is a new episode); an attended
+  final session with nothing after it ends the episode as planned. The one
+  exception: an ending the scan itself drew from a final session, when the
+  same episode (an export's explicit episode id) later has a session
+  attended or booked after that day: the final session was not the last,
+  and the episode is open again (`re_engaged`);
 - a clinician's override holds until something new happens (a session, a
   missed session, a cancellation or a booking after the override);
 - `missed`, `lapsed` and `reaching_out` become `re_engaged` when the client
@@ -21,6 +26,7 @@ from datetime import timezone as dt_timezone
 from stillhere.clients.models import Episode
 from stillhere.risk.default_model import _words
 
+from .rules import FINAL_SESSION, OUTCOME_NOT_RECORDED
 from .transitions import ENDED
 
 S = Episode.State
@@ -55,7 +61,11 @@ def decide(episode: Episode, row: dict, as_of: datetime, override_at: datetime |
     """The state the episode should move to, or None to leave it as it is."""
     cur, derived = episode.state, row["derived_state"]
     if cur in ENDED:
-        return None
+        return _came_back_after_final(episode, row, tz)
+    if derived in ENDED and row["derived_reason"] == FINAL_SESSION:
+        day = f"{_dt(row['derived_at_s']).astimezone(tz):%-d %b}"
+        return Target(derived, Episode.EndReason.PLANNED, f"Final session on {day}: ended as planned",
+                      _dt(row["derived_at_s"]))
     if derived in ENDED:
         label = Episode.EndReason(row["end_reason"]).label if row["end_reason"] else "ended"
         return Target(derived, row["end_reason"] or "ended", f"Episode recorded as ended: {label.lower()}",
@@ -84,6 +94,32 @@ def decide(episode: Episode, row: dict, as_of: datetime, override_at: datetime |
                   bool(row["safety_check"]))
 
 
+def _came_back_after_final(episode: Episode, row: dict, tz) -> Target | None:
+    """Reopen an episode the scan ended at a final session when the same
+    episode has a session attended or still booked after the ending's day.
+    Endings a person recorded, or an import gave, are never reopened."""
+    from .models import StateChange
+
+    if episode.state != S.ENDED_PLANNED or not _s(row.get("ended_s")) or not _s(row.get("last_kept_s")):
+        return None
+    if _s(row["last_kept_s"]) < _s(row["ended_s"]) + 86400:
+        return None
+    last = StateChange.objects.filter(episode=episode).order_by("-at", "-id").first()
+    if not (last and last.new_state == S.ENDED_PLANNED and last.source == StateChange.Source.SCAN
+            and last.reason == Episode.EndReason.PLANNED):
+        return None
+    came, kept = _s(row["last_attended_s"]), _s(row["last_kept_s"])
+    ended_s = _s(row["ended_s"])
+    ended = _dt(ended_s + 43200).date()   # the ending's day (ended_s is its midnight, UTC)
+    if came >= kept:
+        words, at = "Came to a session", came
+    else:
+        words, at = f"Booked for {_dt(kept).astimezone(tz):%-d %b}", _s(row["last_booking_made_s"])
+    return Target(S.RE_ENGAGED, "after_final_session",
+                  f"{words} after the final session on {ended:%-d %b}: the episode continues",
+                  _dt(max(at, ended_s + 86400)))
+
+
 def detail_for(row: dict, tz=dt_timezone.utc) -> str:
     """The reason for a derived state, in a clinician's words."""
     reason = row["derived_reason"]
@@ -95,6 +131,8 @@ def detail_for(row: dict, tz=dt_timezone.utc) -> str:
         return f"{_words('gap_long', row, tz)}; nothing booked"
     if reason == "cancel_no_rebook":
         return _words("cancel_no_rebook", row, tz)
+    if reason == OUTCOME_NOT_RECORDED:
+        return "A past session has no outcome recorded yet"
     if reason == "high_risk":
         top = row.get("reasons") or []
         return "High risk of leaving without goodbye" + (f": {top[0]}" if top else "")

@@ -4,6 +4,12 @@ Every caller (the scan, outreach, a clinician's override, the client's own
 response page) goes through `change_state`, so each transition is recorded
 with a reason and a time, and two processes changing the same episode at
 once cannot both win: the update is conditional on the state read.
+
+A change into an ended state also records the episode's end (its date, in
+the practice's zone, and why) when nothing has yet: the practice figures
+count endings from there, so an ending the scan derives (a final session)
+counts just as one a person records. A change out of an ended state opens
+the episode again.
 """
 
 from datetime import datetime
@@ -16,6 +22,9 @@ from stillhere.clients.models import Episode
 from .models import StateChange
 
 ENDED = {Episode.State.ENDED_NO_GOODBYE, Episode.State.ENDED_PLANNED, Episode.State.ENDED_BY_CLIENT}
+END_REASON_FOR = {Episode.State.ENDED_NO_GOODBYE: Episode.EndReason.NO_GOODBYE,
+                  Episode.State.ENDED_PLANNED: Episode.EndReason.PLANNED,
+                  Episode.State.ENDED_BY_CLIENT: Episode.EndReason.BY_CLIENT}
 
 
 @transaction.atomic
@@ -28,10 +37,20 @@ def change_state(episode: Episode, new_state: str, reason: str, *, detail: str =
     if old == new_state:
         return None
     at = at or timezone.now()
-    updated = Episode.objects.filter(pk=episode.pk, state=old).update(state=new_state, state_since=at)
+    fields = {"state": new_state, "state_since": at}
+    if new_state in ENDED and episode.ended is None:
+        from stillhere.accounts.models import Practice
+
+        tz = Practice.objects.get(pk=episode.practice_id).tz
+        fields["ended"] = max(at.astimezone(tz).date(), episode.started)
+        fields["end_reason"] = reason if reason in Episode.EndReason.values else END_REASON_FOR[new_state]
+    elif old in ENDED and new_state not in ENDED:
+        fields["ended"], fields["end_reason"] = None, ""   # open again (reconcile.py says when)
+    updated = Episode.objects.filter(pk=episode.pk, state=old).update(**fields)
     if updated != 1:
         return None
-    episode.state, episode.state_since = new_state, at
+    for k, v in fields.items():
+        setattr(episode, k, v)
     return StateChange.objects.create(
         practice_id=episode.practice_id, episode=episode, old_state=old, new_state=new_state,
         reason=reason, detail=detail[:300], at=at, source=source, by=by, note=note,

@@ -10,6 +10,14 @@ Honest backtests: nothing dated at or after `as_of` is read. An appointment
 counts as an event once it has happened (or, for a cancellation, once it was
 cancelled); a future appointment counts as booked only if it had been booked
 before `as_of` and not yet cancelled.
+
+Two facts bear on endings and on what is not yet known:
+- an attended session of type "final" (the optional `final` column, 0/1)
+  with nothing attended or still booked after it: `planned_end_s`, the
+  moment the episode ended as planned;
+- a past appointment still "scheduled" (the export lags, or the session was
+  not recorded): `last_unrecorded_s`, the latest such slot. It is neither a
+  miss nor a booking; rules.py decides for how long it holds judgement back.
 """
 
 from dataclasses import dataclass
@@ -19,6 +27,7 @@ import ibis
 from .sources import DAY, Sources
 
 ATTENDED = "attended"
+SCHEDULED = "scheduled"
 MISSED = ("no_show", "late_cancel")
 CLIENT_CANCELS = ("cancelled", "late_cancel", "rescheduled")
 CANCELS = CLIENT_CANCELS + ("clinician_cancelled",)
@@ -86,6 +95,8 @@ def episode_features(src: Sources, as_of_s: int, w: Windows = Windows(),
     # Unknown booking times are taken as a week ahead, a typical lead time.
     booked_s = a.booked_s.fill_null(a.start_s - 7 * DAY)
     a = a.mutate(booked_s=booked_s, **({} if "event_s" in a.columns else {"event_s": event_s(a)}))
+    # Sources without session types (an older snapshot, the simulator) have no final sessions.
+    final = (a.final == 1) if "final" in a.columns else ibis.literal(False)
 
     # One pass over the appointments: every aggregate carries its own
     # condition, so no engine has to scan or join the biggest table twice.
@@ -96,6 +107,7 @@ def episode_features(src: Sources, as_of_s: int, w: Windows = Windows(),
     recent = a.event_s >= T - w.recent_days * DAY
     marked = known & (a.start_s >= T - w.marker_days * DAY)
     still_booked = (a.start_s >= T) & (a.booked_s < T) & ~(a.status.isin(CANCELS) & known)
+    unrecorded = known & (a.status == SCHEDULED) & (a.booked_s < T)
     history = a.group_by("episode_id").agg(
         n_attended=_sum(came),
         n_no_show=_sum(known & (a.status == "no_show")),
@@ -115,6 +127,11 @@ def episode_features(src: Sources, as_of_s: int, w: Windows = Windows(),
         last_booking_made_s=_max_where(a.booked_s < T, a.booked_s),
         next_booking_s=_min_where(still_booked, a.start_s),
         n_upcoming=_sum(still_booked),
+        final_s=_max_where(came & final, a.start_s),
+        # The last session the client came to or is still booked for: a
+        # final session before it was not the last.
+        last_kept_s=_max_where(came | still_booked, a.start_s),
+        last_unrecorded_s=_max_where(unrecorded, a.start_s),
     )
 
     ratings = _rating_features(m, T, summaries)
@@ -181,6 +198,8 @@ def episode_features(src: Sources, as_of_s: int, w: Windows = Windows(),
         conflict_avoidant=f.conflict_avoidant.fill_null(0),
         people_pleasing=f.people_pleasing.fill_null(0),
         ended_by_now=f.ended_s.notnull() & (f.ended_s <= T),
+        planned_end_s=ibis.ifelse(f.final_s.notnull() & (f.last_kept_s <= f.final_s), f.final_s,
+                                  ibis.null("int64")),
     )
 
 

@@ -4,7 +4,8 @@ The features are defined once (episode.py) over five tables with these
 columns; this module is the only place that knows where they come from:
 
 - appointments: appointment_id, episode_id, start_s, booked_s, cancelled_s,
-  status, minutes_late, hard (0/1), rupture (0/1), checkin (0/1),
+  status, minutes_late, hard (0/1), rupture (0/1), checkin (0/1), final (0/1:
+  a final session; optional, absent from older snapshots and the simulator),
   episode_ended_s (the episode's end, null while open: lets a scan pass over
   long-closed episodes' appointments without joining, and a snapshot sorted
   by it lets DuckDB skip them unread)
@@ -130,7 +131,7 @@ def from_django(practice_id: int | None = None) -> Sources:
     appts = a.left_join(marks, a.id == marks.appointment_id).select(
         appointment_id=a.id, episode_id=a.episode_id, start_s=_epoch(a.start),
         booked_s=_epoch(a.booked_at), cancelled_s=_epoch(a.cancelled_at), status=a.status,
-        minutes_late=a.minutes_late.cast("int32"),
+        minutes_late=a.minutes_late.cast("int32"), final=(a.session_type == "final").cast("int32"),
         hard=marks.hard.fill_null(0), rupture=marks.rupture.fill_null(0), checkin=marks.checkin.fill_null(0),
     )
     episodes = e.select(
@@ -201,6 +202,7 @@ def from_parquet(folder: Path, con=None) -> Sources:
         booked_s=_fast_epoch(a.booked_at), cancelled_s=_fast_epoch(a.cancelled_at),
         status=a.status.cast("string"),
         minutes_late=a.late_minutes.cast("int32"), hard=(marker == "hard_session").cast("int32"),
+        **({"final": (a.session_type.cast("string") == "final").cast("int32")} if "session_type" in a.columns else {}),
         rupture=(marker == "rupture").cast("int32"), checkin=(marker == "checkin").cast("int32"),
     )
     end_reason = e.end_reason.cast("string")

@@ -32,7 +32,7 @@ def _appointment_fields(fm, tz):
         "duration_min": ("duration_min", lambda s: v.integer(s, 1, 1440)),
         "late_minutes": ("minutes_late", lambda s: v.integer(s, 0, 600)),
         "episode_id": ("episode", lambda s: v.text(s, 100)),
-        "session_type": ("session_type", lambda s: v.choice(s, v.SESSION_TYPES, "session type")),
+        "session_type": ("session_type", lambda s: v.session_type(s, fm.session_types)),
         "marker": ("marker", lambda s: v.choice(s, v.MARKERS, "session marker")),
     }
 

@@ -7,7 +7,13 @@ and mapped to our rows:
 - Appointment and Encounter → appointments (an Encounter that records how
   an imported Appointment went sets that appointment's status);
 - QuestionnaireResponse and Observation → PHQ-9 / GAD-7 results, found by
-  their LOINC codes and scored by the instrument registry.
+  their LOINC codes and scored by the instrument registry;
+- a session's type from Appointment.appointmentType / serviceType and
+  Encounter.type / serviceType, by the words of their codings and text
+  ("Final session", "Discharge", "Intake": ingest/values.py). FHIR has no
+  standard code for a last therapy session, so the words are what there is.
+  EpisodeOfCare "finished" is not read as a planned ending: it says an
+  episode closed, not whether the client said goodbye.
 
 The input is read twice, streaming: first patients, practitioners and which
 appointments have encounters; then appointments, encounters and measures.
@@ -22,6 +28,7 @@ from pathlib import Path
 from fhir.resources.R4B import get_fhir_model_class
 from pydantic import ValidationError
 
+from . import values as v
 from .progress import open_counted
 
 PHQ9 = ("PHQ-9", "44249-1", "44261-6",
@@ -201,6 +208,7 @@ class _Context:
         self.practitioners: dict[str, tuple[str, str]] = {}   # "Practitioner/x" -> (email or name, name)
         self.appointment_ids: set[str] = set()
         self.visit_status: dict[str, str] = {}                 # "Appointment/x" -> status from its Encounter
+        self.visit_type: dict[str, str] = {}                   # "Appointment/x" -> session type from its Encounter
 
     def ref(self, reference) -> str:
         r = getattr(reference, "reference", None) or ""
@@ -271,10 +279,13 @@ class _Context:
 
     # --- visits ---------------------------------------------------------------
     def note_encounter(self, e):
+        kind = _session_type([*(e.type or []), e.serviceType])
         for a in e.appointment or []:
             s = ENCOUNTER_STATUS.get(e.status)
             if s:
                 self.visit_status[self.ref(a)] = s
+            if kind:
+                self.visit_type[self.ref(a)] = kind
 
     def appointment(self, where, a):
         label, line, key = where
@@ -297,6 +308,9 @@ class _Context:
             rec["external_id"] = key
             if a.created:
                 rec["booked_at"] = self.when(a.created)
+            kind = self.visit_type.get(key) or _session_type([a.appointmentType, *(a.serviceType or [])])
+            if kind:
+                rec["session_type"] = kind
         return rec
 
     def encounter(self, where, e):
@@ -319,6 +333,9 @@ class _Context:
             rec["external_id"] = linked[0] if linked else key
             if e.episodeOfCare:
                 rec["episode"] = self.ref(e.episodeOfCare[0])
+            kind = _session_type([*(e.type or []), e.serviceType])
+            if kind:
+                rec["session_type"] = kind
         return rec
 
     def _visit(self, where, start, end, patient, who, status, minutes):
@@ -387,6 +404,16 @@ class _Context:
             self.report.problem(label, line, key, "", f"{inst[0]} without a total or all of its items")
             return None
         return rec
+
+
+def _session_type(concepts) -> str | None:
+    """The session type named by CodeableConcepts' text, displays or codes, if any."""
+    words = []
+    for c in concepts:
+        if c is None:
+            continue
+        words += [c.text or ""] + [x for cd in c.coding or [] for x in (cd.display or "", cd.code or "")]
+    return v.session_type_in(w for w in words if w)
 
 
 def _instrument_of(canonical: str, codes):

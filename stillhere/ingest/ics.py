@@ -7,6 +7,9 @@ an occurrence marked cancelled, or removed from the series (EXDATE), becomes
 a cancelled appointment. A calendar knows nothing of attendance: a past
 occurrence counts as attended and a future one as scheduled, unless the
 event's CATEGORIES carry a status word ("No show", "Late cancel", …).
+A session type comes from CATEGORIES ("Final session", "Intake") or the
+summary's opening words ("Final session with Ana Abbott"); an attended
+final session ends the episode as planned.
 
 The client is found by a rule: the first attendee other than the clinician
 (email and name), else the summary ("Session with Ana Abbott"), or a
@@ -24,8 +27,12 @@ import recurring_ical_events
 from . import values as v
 from .writer import split_name
 
-PREFIX = re.compile(r"^\s*(?:(?:therapy\s+)?(?:session|therapy|appointment|appt|intake)\s*(?:with\b|[:\-–—])?\s*)",
-                    re.IGNORECASE)
+PREFIX = re.compile(r"^\s*(?:(?:final|last|closing|ending|first)\s+)?(?:(?:therapy\s+)?(?:session|therapy|appointment|appt|intake)"
+                    r"\s*(?:with\b|[:\-–—])?\s*)", re.IGNORECASE)
+# A summary that opens by naming the session's type.
+TYPE_PREFIX = re.compile(r"^\s*(final|last|closing|ending|first|intake)\b(?:\s+(?:therapy\s+)?session)?", re.IGNORECASE)
+TYPE_WORDS = {"final": "final", "last": "final", "closing": "final", "ending": "final", "first": "intake",
+              "intake": "intake"}
 # A calendar's repeats are counted before they are expanded (recurring-ical-
 # events builds every occurrence in memory, a few milliseconds each): the
 # count caps the memory and the clock caps the time, so a rule like
@@ -203,6 +210,9 @@ class IcsSource:
             return None
         rec = {"external_id": external_id, "client": client[0], "clinician": self.clinician, "start": start,
                "status": status, "client_name": client[1], "new_client": client[2]}
+        kind = self._session_type(ev)
+        if kind:
+            rec["session_type"] = kind
         end, duration = ev.get("DTEND"), ev.get("DURATION")
         if end is not None and isinstance(end.dt, datetime) and not at:
             minutes = (_as_dt(end.dt, tz) - _as_dt(dtstart.dt, tz)).total_seconds() // 60
@@ -230,6 +240,12 @@ class IcsSource:
             if found:
                 return found
         return "attended" if start < self.now else "scheduled"
+
+    def _session_type(self, ev) -> str | None:
+        cats = ev.get("CATEGORIES")
+        words = [str(x) for c in _as_list(cats) for x in c.cats]
+        m = TYPE_PREFIX.match(str(ev.get("SUMMARY") or ""))
+        return v.session_type_in(words) or (TYPE_WORDS[m.group(1).lower()] if m else None)
 
     def _client(self, ev, clients):
         """(external id, name, fields for a new client) by the configured rule."""

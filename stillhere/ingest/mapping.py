@@ -13,6 +13,8 @@ mapping files too, so a practice can start from one with `extends`:
     start = ["Date", "Time"]            # several columns, joined with a space
     [appointments.statuses]             # their status = our status
     "Kept" = "attended"
+    [appointments.session_types]        # their session type = ours (intake, session, final)
+    "Discharge visit" = "final"
     [appointments.formats]              # our column = strptime format(s)
     start = "%d/%m/%Y %H:%M"
     [appointments.constants]            # our column = the value for every row
@@ -24,7 +26,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .values import STATUSES, norm
+from .values import SESSION_TYPES, STATUSES, norm
 
 PRESETS_DIR = Path(__file__).parent / "presets"
 
@@ -61,6 +63,7 @@ def known(kind: str, column: str) -> bool:
 class FileMapping:
     columns: dict = field(default_factory=dict)    # our column -> [their columns]
     statuses: dict = field(default_factory=dict)   # norm(their status) -> our status
+    session_types: dict = field(default_factory=dict)  # norm(their session type) -> ours
     formats: dict = field(default_factory=dict)    # our column -> (strptime formats)
     constants: dict = field(default_factory=dict)  # our column -> text
 
@@ -129,15 +132,21 @@ def parse_mapping(data: dict, name: str) -> Mapping:
             raise MappingError(f"[{kind}] must be a table.")
         fm = m.files[kind]
         for part, table in section.items():
-            if part not in ("columns", "statuses", "formats", "constants") or not isinstance(table, dict):
+            if part not in ("columns", "statuses", "session_types", "formats", "constants") \
+                    or not isinstance(table, dict):
                 raise MappingError(f"[{kind}.{part}] is not something a mapping file can say "
-                                   "(columns, statuses, formats, constants).")
+                                   "(columns, statuses, session_types, formats, constants).")
             for ours, value in table.items():
                 where = f"[{kind}.{part}] {ours}"
                 if part == "statuses":
                     if not isinstance(value, str) or value not in STATUSES:
                         raise MappingError(f"{where} must map to one of: {', '.join(sorted(STATUSES))}.")
                     fm.statuses[norm(ours)] = value
+                    continue
+                if part == "session_types":
+                    if not isinstance(value, str) or value not in SESSION_TYPES:
+                        raise MappingError(f"{where} must map to one of: {', '.join(sorted(SESSION_TYPES))}.")
+                    fm.session_types[norm(ours)] = value
                     continue
                 if not known(kind, ours):
                     raise MappingError(f"{where}: {ours!r} is not a column of {kind}.csv.")

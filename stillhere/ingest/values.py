@@ -41,6 +41,35 @@ OUR_STATUSES = {norm(s): s for s in STATUSES} | {
     "show": "attended", "arrived": "attended",
 }
 
+# Session types, and the words exports and calendars use for them. A final
+# session ends the episode as planned once it is attended (engagement/rules.py).
+OUR_SESSION_TYPES = {norm(s): s for s in SESSION_TYPES} | {
+    "final_session": "final", "last_session": "final", "closing_session": "final", "ending_session": "final",
+    "ending": "final", "termination": "final", "termination_session": "final", "discharge": "final",
+    "discharge_session": "final", "planned_ending": "final",
+    "intake_session": "intake", "initial_assessment": "intake", "assessment": "intake", "first_session": "intake",
+    "therapy": "session", "therapy_session": "session", "follow_up": "session", "followup": "session",
+}
+
+
+def session_type(value: str, vocabulary: dict | None = None) -> str:
+    """Map a session type through the file's vocabulary (preset or mapping) and our own words."""
+    key = norm(value)
+    found = (vocabulary or {}).get(key) or OUR_SESSION_TYPES.get(key)
+    if not found:
+        raise Invalid("is not a session type stillhere knows (intake, session or final); map it in a "
+                      "mapping file [appointments.session_types]")
+    return found
+
+
+def session_type_in(words) -> str | None:
+    """The session type a calendar's or FHIR resource's words name, if any."""
+    for w in words:
+        found = OUR_SESSION_TYPES.get(norm(w))
+        if found:
+            return found
+    return None
+
 
 def text(value: str, max_length: int) -> str:
     value = value.strip()

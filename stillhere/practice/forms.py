@@ -64,6 +64,11 @@ class EngagementForm(forms.Form):
         label="Gone quiet after (times the client's usual gap)", min_value=1.2, max_value=6.0,
         help_text="With nothing booked, a client is “gone quiet” once the time since their last session is this "
                   "many times their usual gap between sessions (never under 3 weeks). 1.2 to 6; 2 is usual.")
+    outcome_days = forms.IntegerField(
+        label="Days to wait for a session's outcome to be recorded", min_value=1, max_value=30, required=False,
+        help_text="A past session still marked scheduled is asked about in the inbox and counts as neither "
+                  "attended nor missed for this many days (no outreach starts); after that it counts as usual. "
+                  "1 to 30; 7 is usual.")
     age_in_noshow_risk = forms.BooleanField(
         label="Let a client's age count in the chance of a missed session", required=False,
         help_text="Off unless you turn it on. Younger adults miss more sessions on average and older clients "

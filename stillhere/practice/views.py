@@ -61,10 +61,12 @@ def practice_settings(request):
 @director_required
 def engagement_settings(request):
     p = request.membership.practice
-    fields = ("waiting_days", "lapse_factor", "age_in_noshow_risk")
+    fields = ("waiting_days", "lapse_factor", "outcome_days", "age_in_noshow_risk")
     form = f.EngagementForm(request.POST or None, initial={k: getattr(p, k) for k in fields})
     if request.method == "POST" and form.is_valid():
-        save_audited(request, "engagement", [(p, {k: form.cleaned_data[k] for k in fields})])
+        # A field left empty keeps its value (outcome_days is optional on the form).
+        save_audited(request, "engagement", [(p, {k: form.cleaned_data[k] for k in fields
+                                                  if form.cleaned_data[k] is not None})])
         messages.success(request, "Saved. The next scan uses the new values.")
         return redirect("practice:engagement")
     return render(request, "practice/form.html", {

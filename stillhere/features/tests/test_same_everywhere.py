@@ -12,7 +12,7 @@ import pandas as pd
 from django.test import TestCase
 
 from stillhere.accounts.models import Practice
-from stillhere.clients.models import Episode
+from stillhere.clients.models import Appointment, Episode
 from stillhere.engagement.rules import derive
 from stillhere.features.episode import episode_features
 from stillhere.features.snapshot import from_snapshot, write_snapshot
@@ -32,7 +32,7 @@ COLUMNS = [
     "max_late_recent", "hard_recent", "rupture_recent", "srs_latest", "srs_prev", "ors_first",
     "ors_latest", "n_ors", "alliance_low", "alliance_drop", "not_on_track", "safety", "avoidant",
     "conflict_avoidant", "people_pleasing", "ended_by_now", "risk", "derived_state", "derived_reason",
-    "derived_at_s",
+    "derived_at_s", "planned_end_s", "last_unrecorded_s", "outcome_pending",
 ]
 
 
@@ -87,3 +87,37 @@ class SameEverywhereTestCase(TestCase):
             # The simulated practice exercises the rules, not only "active".
             self.assertGreater(db["derived_state"].nunique(), 2)
         self.assertEqual(checked, 3 * 3 * len(COLUMNS))
+
+    def test_final_sessions_and_unrecorded_outcomes_agree_in_the_database_duckdb_and_spark(self):
+        """The simulator knows neither, so the database is given some: every
+        fifth episode's last attended session becomes its final one, every
+        seventh's last session before the as-of time left still "scheduled"."""
+        as_of = datetime.combine(AS_OF, datetime.min.time(), timezone.utc)
+        eps = list(Episode.objects.filter(practice=self.practice).order_by("pk").values_list("pk", flat=True))
+        finals = [Appointment.objects.filter(episode_id=e, status="attended", start__lt=as_of)
+                  .order_by("-start").values_list("pk", flat=True).first() for e in eps[::5]]
+        Appointment.objects.filter(pk__in=[f for f in finals if f]).update(session_type="final")
+        unrecorded = [Appointment.objects.filter(episode_id=e, start__lt=as_of).order_by("-start")
+                      .values_list("pk", flat=True).first() for e in eps[::7]]
+        Appointment.objects.filter(pk__in=[u for u in unrecorded if u]).update(status="scheduled")
+        ids = {pk: pk for pk in eps}
+        snapshot = Path(self.tmp.name) / "snapshot-final"
+        write_snapshot(from_django(self.practice.id), snapshot)
+        spark_con = spark_connect()
+        T = int(as_of.timestamp())
+        db = self.frame(from_django(self.practice.id), T, ids)
+        snap = self.frame(from_snapshot(snapshot), T, ids)
+        spark = self.frame(from_snapshot(snapshot, spark_con), T, ids)
+        self.assertGreater(int(db["planned_end_s"].notna().sum()), 5)
+        self.assertGreater(int(db["last_unrecorded_s"].notna().sum()), 5)
+        self.assertGreater(int((db["derived_state"] == "ended_planned").sum()), 5)
+        for other in (snap, spark):
+            for col in COLUMNS:
+                a, b = db[col], other[col]
+                if a.dtype.kind in "fc" or b.dtype.kind in "fc":
+                    np.testing.assert_allclose(a.astype(float), b.astype(float), rtol=1e-9, equal_nan=True,
+                                               err_msg=col)
+                else:
+                    pd.testing.assert_series_equal(a.astype(object).where(a.notna(), None),
+                                                   b.astype(object).where(b.notna(), None),
+                                                   check_names=False, obj=col)
