@@ -262,3 +262,17 @@ class HeadersTestCase(BaseTestCase):
     def test_hsts_header_is_sent_over_https(self):
         r = self.client.get("/login/", secure=True)
         self.assertEqual(r["Strict-Transport-Security"], "max-age=31536000")
+
+
+class PracticeSettingTestCase(BaseTestCase):
+    def test_a_director_requires_the_second_step_for_everyone_on_the_practice_page(self):
+        self.client.force_login(self.dora.user)
+        page = self.client.get("/settings/practice/")
+        self.assertContains(page, "Everyone signs in with a second step")
+        r = self.client.post("/settings/practice/", {"name": "Riverside Practice", "timezone": "Europe/London",
+                                                     "require_two_step": "on"})
+        self.assertRedirects(r, "/settings/practice/")
+        self.riverside.refresh_from_db()
+        self.assertTrue(self.riverside.require_two_step)
+        change = AuditEvent.objects.get(verb="settings-changed")
+        self.assertIn("require_two_step", str(change.data))
