@@ -50,10 +50,22 @@ def force_login_verified(client, user) -> None:
     session.save()
 
 
-def pass_second_step(page, user, base_url: str) -> None:
-    """In a browser just past the password: enter the app's code if asked."""
+def pass_second_step(page, username) -> None:
+    """In a browser just past the password: enter the app's code if asked,
+    or set the second step up (as the person would, with their phone) if the
+    page asks for that first. `username` is the sign-in name or a User."""
+    from django.contrib.auth import get_user_model
+
+    user = username if hasattr(username, "pk") else get_user_model().objects.get(username__iexact=username)
     page.wait_for_load_state()
     if "/login/two-step/" in page.url:
         page.get_by_label("Code").fill(code(enrol(user)))
         page.get_by_role("button", name="Continue").click()
+        page.wait_for_load_state()
+    elif "/account/two-step/" in page.url:
+        page.get_by_role("heading", name="Set up the second step").wait_for()
+        device = TOTPDevice.objects.get(user=user, confirmed=False)
+        page.get_by_label("Code").fill(code(device))
+        page.get_by_role("button", name="Turn on the second step").click()
+        page.get_by_role("button", name="I have kept them: continue").click()
         page.wait_for_load_state()

@@ -10,6 +10,7 @@ from django.conf import settings
 from stillhere.desk.tests.browser import AXE
 from stillhere.lib.browser import ARTIFACTS as ALL_ARTIFACTS, BrowserTestCase, skip_without_chromium
 from stillhere.test import PASSWORD, BaseTestCase
+from stillhere.security.testing import pass_second_step
 
 skip_without_chromium()
 ARTIFACTS = ALL_ARTIFACTS / "api"
@@ -31,6 +32,7 @@ class TokensInBrowserTest(BrowserTestCase):
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill(PASSWORD)
         page.keyboard.press("Enter")
+        pass_second_step(page, username)
         page.wait_for_url(self.live_server_url + "/")
 
     def shots(self, name):

@@ -12,6 +12,7 @@ import time_machine
 from django.core.management import call_command
 
 from stillhere.lib.browser import ARTIFACTS as ALL_ARTIFACTS, BrowserTestCase, skip_without_chromium
+from stillhere.security.testing import pass_second_step
 
 skip_without_chromium()
 ARTIFACTS = ALL_ARTIFACTS / "desk"
@@ -83,6 +84,7 @@ class StoryBrowserTestCase(BrowserTestCase):
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill(PASSWORD)
         page.keyboard.press("Enter")
+        pass_second_step(page, username)
         page.wait_for_url(self.live_server_url + "/")
 
     def inbox(self):

@@ -7,6 +7,7 @@ import json
 from stillhere.desk.tests.browser import AXE
 from stillhere.lib.browser import ARTIFACTS as ALL_ARTIFACTS
 from stillhere.test import PASSWORD
+from stillhere.security.testing import pass_second_step
 
 ARTIFACTS = ALL_ARTIFACTS / "outreach"
 WIDTHS = (1280, 390)
@@ -18,6 +19,7 @@ def sign_in(test, page, username):
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.keyboard.press("Enter")
+    pass_second_step(page, username)
     page.wait_for_url(test.live_server_url + "/")
 
 

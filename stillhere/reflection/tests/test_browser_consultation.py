@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from stillhere.lib.browser import ARTIFACTS as ALL_ARTIFACTS, BrowserTestCase, skip_without_chromium
+from stillhere.security.testing import pass_second_step
 
 skip_without_chromium()
 ARTIFACTS = ALL_ARTIFACTS / "reflection"
@@ -53,6 +54,7 @@ class ConsultationBrowserTestCase(BrowserTestCase):
         self.page.get_by_label("Username").fill(username)
         self.page.get_by_label("Password").fill(PASSWORD)
         self.page.keyboard.press("Enter")
+        pass_second_step(self.page, username)
         self.page.wait_for_url(self.live_server_url + "/")
 
     def axe(self):
