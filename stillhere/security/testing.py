@@ -57,6 +57,9 @@ def pass_second_step(page, username) -> None:
     from django.contrib.auth import get_user_model
 
     user = username if hasattr(username, "pk") else get_user_model().objects.get(username__iexact=username)
+    # Wait until the form's answer has arrived: off the sign-in or set-up form.
+    page.wait_for_url(lambda url: "/two-step/" in url or not any(p in url for p in ("/login/", "/setup/")),
+                      timeout=120_000)
     page.wait_for_load_state()
     if "/login/two-step/" in page.url:
         page.get_by_label("Code").fill(code(enrol(user)))
