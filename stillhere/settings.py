@@ -70,6 +70,12 @@ INSTALLED_APPS = [
     "ninja",  # after stillhere.api, whose templates/ninja/ dresses the docs page; serves Swagger UI locally
     "stillhere.security",
     "stillhere.practice",
+    # Sign-in security (issue 17): throttling, the second step, the CSP header.
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -80,10 +86,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "stillhere.accounts.middleware.MembershipMiddleware",
+    "stillhere.accounts.twostep.TwoStepMiddleware",
     "stillhere.security.middleware.RefuseNulMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "stillhere.urls"
@@ -152,7 +162,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 # and tell browsers to use HTTPS only, for HSTS_SECONDS.
 if SESSION_COOKIE_SECURE:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_HSTS_SECONDS = envint("HSTS_SECONDS", "0")
+# HSTS is on whenever cookies are secure (a year unless HSTS_SECONDS says
+# otherwise; HSTS_SECONDS=0 turns it off), off on plain-http laptops.
+SECURE_HSTS_SECONDS = envint("HSTS_SECONDS", "31536000" if SESSION_COOKIE_SECURE else "0")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("HSTS_INCLUDE_SUBDOMAINS", "False")
 CSRF_TRUSTED_ORIGINS = [o for o in os.getenv("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 
 LANGUAGE_CODE = "en-gb"
@@ -215,3 +228,44 @@ CSRF_FAILURE_VIEW = "stillhere.lib.errors.csrf_failure"
 # to https:// addresses only, plain http to this machine only where allowed.
 API_RATE_LIMIT = envint("API_RATE_LIMIT", "600")
 WEBHOOK_ALLOW_HTTP_LOOPBACK = envbool("WEBHOOK_ALLOW_HTTP_LOOPBACK", "False")
+
+# Sign-in security (issue 17; stillhere/accounts/signin.py, twostep.py).
+# django-axes: after AXES_FAILURE_LIMIT wrong passwords for one sign-in name
+# from one address, that pair is refused for AXES_COOLOFF_MINUTES (every further
+# try restarts the wait); an admin can lift it sooner (admin "Access attempts",
+# or `stillhere axes_reset`). The sign-in page says so in words.
+AUTHENTICATION_BACKENDS = [
+    "stillhere.accounts.signin.ThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", "5")
+AXES_COOLOFF_TIME = __import__("datetime").timedelta(minutes=envint("AXES_COOLOFF_MINUTES", "15"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "stillhere.accounts.signin.lockout_response"
+AXES_USERNAME_CALLABLE = "stillhere.accounts.signin.attempted_username"
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["password", "otp_token", "code"]
+AXES_CLIENT_IP_CALLABLE = "stillhere.accounts.signin.client_address"
+# django-otp: the second step. Directors and admins must use one; a practice
+# may require it of everyone (Practice.require_two_step).
+OTP_TOTP_ISSUER = os.getenv("OTP_TOTP_ISSUER", "stillhere")
+
+# Content-Security-Policy (django-csp): scripts and styles from our own
+# static files only (htmx is vendored), no inline code, no framing.
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],   # data: for the sign-in QR code drawn as SVG
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    },
+}

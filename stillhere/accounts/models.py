@@ -47,6 +47,11 @@ class Practice(models.Model):
     # before the first clinician opens the inbox.
     morning_scan_at = models.TimeField(
         default=time(6, 0), help_text="Local time each morning when the day's list of who needs attention is made.")
+    # Directors and admins always pass a second step at sign-in (a code from an
+    # authenticator app); this asks it of everyone (stillhere/accounts/twostep.py).
+    require_two_step = models.BooleanField(
+        default=False, help_text="Everyone here must use the second step at sign-in (a code from an "
+                                 "authenticator app), not only directors and admins.")
     created = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -86,6 +86,7 @@ class ForgotDoneView(auth_views.PasswordResetDoneView):
 class SetPasswordView(auth_views.PasswordResetConfirmView):
     template_name = "registration/set_password.html"
     post_reset_login = True
+    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
     success_url = reverse_lazy("engagement:inbox")
 
     def form_valid(self, form):

@@ -1103,3 +1103,142 @@ def record(event: Event) -> AuditEvent:
         target_id=target_id,
         data=event.data(),
     )
+
+
+# Sign-in security (issue 17): signing in and out, throttling and the second
+# step. None carries a password, a code or the name typed; `user_id` names
+# the account a refused sign-in was for.
+
+
+@dataclass(kw_only=True)
+class SignedIn(Event):
+    """A person signed in with their password (the second step, if theirs, follows).
+
+    name: signed-in
+    """
+
+    name: ClassVar[str] = "signed-in"
+
+
+@dataclass(kw_only=True)
+class SignedOut(Event):
+    """A person signed out.
+
+    name: signed-out
+    """
+
+    name: ClassVar[str] = "signed-out"
+
+
+@dataclass(kw_only=True)
+class SignInFailed(Event):
+    """A wrong password was given for this account.
+
+    name: sign-in-failed
+    """
+
+    name: ClassVar[str] = "sign-in-failed"
+    user_id: int = 0
+
+    def target(self):
+        return "user", str(self.user_id)
+
+
+@dataclass(kw_only=True)
+class SignInLockedOut(Event):
+    """Sign-in to this account from one address was refused after too many wrong passwords.
+
+    name: sign-in-locked-out
+    """
+
+    name: ClassVar[str] = "sign-in-locked-out"
+    user_id: int = 0
+
+    def target(self):
+        return "user", str(self.user_id)
+
+
+@dataclass(kw_only=True)
+class SignInUnlocked(Event):
+    """An admin lifted a sign-in lockout before it ran out.
+
+    name: sign-in-unlocked
+    """
+
+    name: ClassVar[str] = "sign-in-unlocked"
+    user_id: int = 0
+
+    def target(self):
+        return "user", str(self.user_id)
+
+
+@dataclass(kw_only=True)
+class TwoStepSetUp(Event):
+    """A person set up the second step (an authenticator app) and got new recovery codes.
+
+    name: two-step-set-up
+    """
+
+    name: ClassVar[str] = "two-step-set-up"
+
+
+@dataclass(kw_only=True)
+class TwoStepPassed(Event):
+    """A person passed the second step with a code from their app.
+
+    name: two-step-passed
+    """
+
+    name: ClassVar[str] = "two-step-passed"
+
+
+@dataclass(kw_only=True)
+class TwoStepFailed(Event):
+    """A wrong code was entered at the second step; records the count this sign-in.
+
+    name: two-step-failed
+    """
+
+    name: ClassVar[str] = "two-step-failed"
+    attempt: int = 0
+
+    def data(self):
+        return {"attempt": self.attempt}
+
+
+@dataclass(kw_only=True)
+class RecoveryCodeUsed(Event):
+    """A person passed the second step with a recovery code; records how many are left.
+
+    name: recovery-code-used
+    """
+
+    name: ClassVar[str] = "recovery-code-used"
+    left: int = 0
+
+    def data(self):
+        return {"left": self.left}
+
+
+@dataclass(kw_only=True)
+class RecoveryCodesRenewed(Event):
+    """A person replaced their recovery codes with new ones.
+
+    name: recovery-codes-renewed
+    """
+
+    name: ClassVar[str] = "recovery-codes-renewed"
+
+
+@dataclass(kw_only=True)
+class TwoStepTurnedOff(Event):
+    """A person whose role does not need it turned the second step off.
+
+    name: two-step-turned-off
+    """
+
+    name: ClassVar[str] = "two-step-turned-off"
+
+
+EVENTS += (SignedIn, SignedOut, SignInFailed, SignInLockedOut, SignInUnlocked, TwoStepSetUp, TwoStepPassed,
+           TwoStepFailed, RecoveryCodeUsed, RecoveryCodesRenewed, TwoStepTurnedOff)

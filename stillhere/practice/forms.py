@@ -53,6 +53,10 @@ class PracticeForm(forms.Form):
         label="Crisis line", max_length=300, required=False,
         help_text="Carried by every safety call script and message, e.g. “If you are in danger now, call 999, "
                   "or 111 for urgent help.”")
+    require_two_step = forms.BooleanField(
+        label="Everyone signs in with a second step", required=False,
+        help_text="After the password, a code from an authenticator app on their phone. Directors and admins "
+                  "always use it; tick this to ask it of clinicians and consultants too.")
 
 
 class EngagementForm(forms.Form):

@@ -42,7 +42,7 @@ def index(request):
 def practice_settings(request):
     p = request.membership.practice
     prefs = OutreachSettings.for_practice(p)
-    own = ("name", "timezone")
+    own = ("name", "timezone", "require_two_step")
     theirs = ("sender_name", "return_address", "practice_phone", "how_to_reach", "public_url", "booking_url",
               "crisis_line")
     initial = {k: getattr(p, k) for k in own} | {k: getattr(prefs, k) for k in theirs}

@@ -2,6 +2,7 @@
 
 from stillhere.lib.browser import ARTIFACTS, BrowserTestCase, skip_without_chromium
 from stillhere.test import PASSWORD, make_client, make_member
+from stillhere.security.testing import pass_second_step
 
 from .helpers import FILES, PrivateDataDir
 
@@ -29,6 +30,7 @@ class ImportInBrowserTestCase(PrivateDataDir, BrowserTestCase):
         page.get_by_label("Username").fill("dora")
         page.get_by_label("Password").fill(PASSWORD)
         page.keyboard.press("Enter")
+        pass_second_step(page, "dora")
         page.wait_for_url(self.live_server_url + "/")
         page.get_by_role("link", name="Import").click()
         page.get_by_label("Appointments (CSV)").set_input_files(str(FILES / "csv" / "appointments.csv"))

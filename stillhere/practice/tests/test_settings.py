@@ -166,7 +166,9 @@ class FirstRunTestCase(BaseTestCase):
         r = self.client.post("/setup/", {"practice": "Harbour Practice", "timezone": "Europe/London",
                                          "name": "Dee Director", "email": "dee@example.org",
                                          "password": "a long river at dusk"})
-        self.assertRedirects(r, "/settings/practice/")
+        # A director sets up the second step at sign-in before any page (stillhere/accounts/twostep.py).
+        self.assertRedirects(r, "/settings/practice/", target_status_code=302)
+        self.assertRedirects(self.client.get("/settings/practice/"), "/account/two-step/?next=%2Fsettings%2Fpractice%2F")
         from stillhere.accounts.models import Membership
 
         m = Membership.objects.get()

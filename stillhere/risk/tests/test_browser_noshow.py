@@ -14,6 +14,7 @@ from stillhere.lib.browser import ARTIFACTS, BrowserTestCase, skip_without_chrom
 from stillhere.test import PASSWORD, make_client, make_member
 
 from stillhere.ingest.tests.helpers import PrivateDataDir
+from stillhere.security.testing import pass_second_step
 
 skip_without_chromium()
 
@@ -49,6 +50,7 @@ class NoShowInBrowserTestCase(PrivateDataDir, BrowserTestCase):
         page.get_by_label("Username").fill(who)
         page.get_by_label("Password").fill(PASSWORD)
         page.keyboard.press("Enter")
+        pass_second_step(page, who)
         page.wait_for_url(self.live_server_url + "/")
 
     def shots(self, name):
