@@ -83,3 +83,27 @@ class NoShowCalibration(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["practice", "fitted_at"])]
+
+
+class FittedModel(models.Model):
+    """A dropout model fitted to one practice's own history (risk/fitted).
+
+    The fitted object itself is a file under STILLHERE_DATA_DIR (mode 0600);
+    this row says what it learned from, how it did on held-out weeks beside
+    the standard model, and whether the scan uses it and why."""
+
+    practice = models.ForeignKey(Practice, models.CASCADE, related_name="fitted_models")
+    version = models.CharField(max_length=40)
+    kind = models.CharField(max_length=20)               # logistic / boosted / none
+    fitted_at = models.DateTimeField(auto_now_add=True)
+    window_start = models.DateTimeField(null=True)
+    window_end = models.DateTimeField(null=True)
+    features = models.JSONField(default=list)
+    metrics = models.JSONField(default=dict)
+    events = models.IntegerField(default=0)              # dropouts in the held-out period
+    in_use = models.BooleanField(default=False)
+    why = models.TextField(blank=True)
+    path = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["practice", "fitted_at"])]

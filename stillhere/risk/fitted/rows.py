@@ -1,0 +1,62 @@
+"""Training rows: the scan's features as of weekly moments over the history.
+
+At each moment T, every episode open at T gets the features the scan would
+have computed then (features/episode.py reads nothing dated at or after T),
+and a label: 1 if the episode ended without goodbye in the next 30 days.
+The label is the only thing that looks past T.
+"""
+
+import pandas as pd
+
+from stillhere.features.episode import episode_features
+from stillhere.features.sources import DAY, Sources
+from stillhere.risk import default_model
+
+HORIZON_DAYS = 30
+STEP_DAYS = 7
+
+# The numeric inputs of the fitted models: the default model's signal parts
+# (so reasons map to the same phrases) plus a few raw facts behind them.
+SIGNAL_COLUMNS = [f"c_{k}" for k in default_model.SIGNALS]
+RAW_COLUMNS = ["session_number", "recent_missed", "recent_events", "days_since_contact", "cadence_days"]
+FEATURES = SIGNAL_COLUMNS + RAW_COLUMNS
+
+
+def features_at(src: Sources, T: int) -> pd.DataFrame:
+    """The scored features of every episode open at T (nothing read at or after T)."""
+    f = default_model.score(episode_features(src, T))
+    f = f.filter(~f.ended_by_now)
+    return f.select("episode_id", "risk", *FEATURES).execute()
+
+
+def moments(start_s: int, end_s: int, step_days: int = STEP_DAYS) -> list[int]:
+    """Weekly moments from start_s while a full horizon still fits before end_s."""
+    out, t = [], int(start_s) + 8 * 7 * DAY
+    while t + HORIZON_DAYS * DAY <= end_s:
+        out.append(t)
+        t += step_days * DAY
+    return out
+
+
+def training_rows(src: Sources, as_of_s: int, step_days: int = STEP_DAYS) -> pd.DataFrame:
+    """One row per (moment, open episode) with features, the default risk and label y."""
+    eps = src.episodes.select("episode_id", "started_s", "ended_s", "end_reason").execute()
+    if eps.empty:
+        return pd.DataFrame(columns=["t_s", "episode_id", "risk", *FEATURES, "y"])
+    ends = eps.set_index("episode_id")
+    frames = []
+    for T in moments(int(eps.started_s.min()), int(as_of_s), step_days):
+        df = features_at(src, T)
+        if df.empty:
+            continue
+        e = ends.loc[df.episode_id]
+        ended = e.ended_s.astype("float64").values
+        df["y"] = ((e.end_reason.values == "no_goodbye") & (ended > T)
+                   & (ended <= T + HORIZON_DAYS * DAY)).astype(int)
+        df["t_s"] = T
+        frames.append(df)
+    if not frames:
+        return pd.DataFrame(columns=["t_s", "episode_id", "risk", *FEATURES, "y"])
+    out = pd.concat(frames, ignore_index=True)
+    out[FEATURES] = out[FEATURES].astype("float64").fillna(0.0)
+    return out
