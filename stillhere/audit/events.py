@@ -1103,3 +1103,20 @@ def record(event: Event) -> AuditEvent:
         target_id=target_id,
         data=event.data(),
     )
+
+
+@dataclass(kw_only=True)
+class AlertRaised(Event):
+    """A clinician marked a "talk about it at the next session" item as raised.
+
+    name: alert-raised
+    """
+
+    name: ClassVar[str] = "alert-raised"
+    episode: Any = None
+
+    def target(self):
+        return "episode", str(self.episode.pk)
+
+
+EVENTS += (AlertRaised,)

@@ -4,9 +4,9 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
 
-from stillhere.audit.events import RiskReviewed, record
+from stillhere.audit.events import AlertRaised, RiskReviewed, record
 
-from .models import RiskReview
+from .models import RaisedMark, RiskReview
 
 # After this long a reviewed risk comes back even if nothing changed: a
 # worry that was parked should not be parked for ever.
@@ -49,3 +49,33 @@ def without_reviewed(items, risk_group: int, now: datetime) -> list:
         if r and r["reason"] == item.reason[:300] and (since is None or since <= r["created"]):
             hidden.add(pk)
     return [i for i in items if not (i.group == risk_group and i.episode.pk in hidden)]
+
+
+def mark_raised(member, item, now: datetime) -> RaisedMark:
+    """The clinician talked it through: the item stays away until a newer
+    questionnaire alert (or one of another kind) arrives."""
+    episode = item.episode
+    if not may_review(member, episode):
+        raise PermissionDenied("Only the client's clinician or a clinical director can mark this raised.")
+    mark = RaisedMark.objects.create(practice_id=episode.practice_id, episode=episode, by=member,
+                                     fact_on=item.extra["on"], kinds=" ".join(sorted(item.extra["kinds"]))[:200],
+                                     created=now)
+    record(AlertRaised(practice=member.practice, actor=member.user, client=episode.client, episode=episode))
+    return mark
+
+
+def without_raised(items, alert_group: int) -> list:
+    """Drop "talk about it" items marked raised, unless something is new: an
+    alert dated after the newest one when it was marked, or of a kind that
+    was not among them. One query, whatever the number of items."""
+    talk = {i.episode.pk: i for i in items if i.group == alert_group}
+    if not talk:
+        return items
+    latest = {r["episode_id"]: r for r in RaisedMark.objects.filter(episode_id__in=list(talk))
+              .order_by("created", "id").values("episode_id", "fact_on", "kinds")}
+    hidden = set()
+    for pk, item in talk.items():
+        r = latest.get(pk)
+        if r and item.extra["on"] <= r["fact_on"] and set(item.extra["kinds"]) <= set(r["kinds"].split()):
+            hidden.add(pk)
+    return [i for i in items if not (i.group == alert_group and i.episode.pk in hidden)]

@@ -36,7 +36,7 @@ SCAN_COLUMNS = [
     "session_number", "n_no_show", "n_late_cancel", "n_events", "recent_events", "recent_missed",
     "max_late_recent", "last_attended_s", "last_missed_s", "last_missed_late", "last_cancel_s",
     "last_booking_made_s", "days_since_contact", "cadence_days", "missed_open", "srs_latest", "srs_prev",
-    "alliance_low", "alliance_drop",
+    "alliance_low", "alliance_drop", "safety_s",
 ]
 
 def episodes(src: Sources, as_of_s: int, rules: Rules = Rules()) -> ibis.Table:
