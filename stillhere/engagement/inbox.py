@@ -40,6 +40,8 @@ GROUP_TITLES = {
 KINDS = {"safety": SAFETY, "outreach": OUTREACH, "missed": MISSED, "quiet": LAPSED, "risk": RISK,
          "talk": ALERT, "checkin": CHECKIN}
 KIND_OF = {v: k for k, v in KINDS.items()}
+KIND_WORDS = {SAFETY: "Safety checks", OUTREACH: "Outreach to do", MISSED: "Missed sessions", LAPSED: "Quiet clients",
+              RISK: "Risk of leaving", ALERT: "Questionnaire talking points", CHECKIN: "Check-ins"}
 # A questionnaire alert is news for two weeks; after that it lives on the client page.
 ALERT_DAYS = 14
 CHANGED_WITHIN = timedelta(days=1)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from stillhere.accounts.decorators import member_required
 from stillhere.audit.events import InboxViewed, record
 
-from .inbox import GROUP_TITLES, KIND_OF, KINDS, cards, filtered, needs_attention, recent_changes
+from .inbox import GROUP_TITLES, KIND_OF, KIND_WORDS, KINDS, cards, filtered, needs_attention, recent_changes
 
 
 def inbox_filter(m, params) -> tuple[int | None, str]:
@@ -38,7 +38,7 @@ def inbox_summary(m, items, clinician, kind) -> dict:
             per_kind[g] = per_kind.get(g, 0) + 1
     return {
         "cards": shown_cards, "count": len(shown_cards), "reasons": len(shown),
-        "kinds": [(KIND_OF[g], title, per_kind.get(g, 0)) for g, title in GROUP_TITLES.items()],
+        "kinds": [(KIND_OF[g], KIND_WORDS[g], per_kind.get(g, 0)) for g in GROUP_TITLES],
         "group_counts": [(KIND_OF[g], sum(1 for c in shown_cards if c.group == g)) for g in GROUP_TITLES],
     }
 

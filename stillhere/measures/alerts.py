@@ -109,7 +109,7 @@ def _safety(inst: Instrument, series: list) -> list[Alert]:
     out = []
     for s in inst.safety_items:
         if s.number <= len(items) and items[s.number - 1] is not None and float(items[s.number - 1]) > s.above:
-            answer = f"answered {_n(float(items[s.number - 1]))}"
+            answer = f"the answer was {_n(float(items[s.number - 1]))}"
             out.append(Alert(inst.code, SAFETY, f"{inst.code} on {_d(on)}: item {s.number} {s.reason} ({answer}). "
                                                 f"Look at this "
                                                 f"the same day and check on the client's safety.", on,
