@@ -52,8 +52,8 @@ def without_reviewed(items, risk_group: int, now: datetime) -> list:
 
 
 def mark_raised(member, item, now: datetime) -> RaisedMark:
-    """The clinician talked it through: the item stays away until a newer
-    questionnaire alert (or one of another kind) arrives."""
+    """The clinician talked it through: the item stays away until something
+    new arrives (see without_raised)."""
     episode = item.episode
     if not may_review(member, episode):
         raise PermissionDenied("Only the client's clinician or a clinical director can mark this raised.")
@@ -64,18 +64,37 @@ def mark_raised(member, item, now: datetime) -> RaisedMark:
     return mark
 
 
-def without_raised(items, alert_group: int) -> list:
-    """Drop "talk about it" items marked raised, unless something is new: an
-    alert dated after the newest one when it was marked, or of a kind that
-    was not among them. One query, whatever the number of items."""
+# Alerts that are an event (a fall since the previous session): a newer one
+# is something new. The others describe a standing state (a rating below the
+# cutoff, a plateau): the next rating that still shows it is not news.
+EVENT_KINDS = {"alliance_drop"}
+# A raised state comes back after this long even if nothing new happened:
+# four weekly sessions (like REVIEW_HOLDS, a parked worry is not parked for ever).
+RAISED_HOLDS = timedelta(days=28)
+
+
+def without_raised(items, alert_group: int, now: datetime | None = None) -> list:
+    """Drop "talk about it" items marked raised, unless something is new:
+
+    - an alert of a kind that was not among those marked;
+    - a newer event (another fall), dated after the newest alert when marked;
+    - the mark is older than RAISED_HOLDS.
+    One query, whatever the number of items.
+    """
     talk = {i.episode.pk: i for i in items if i.group == alert_group}
     if not talk:
         return items
-    latest = {r["episode_id"]: r for r in RaisedMark.objects.filter(episode_id__in=list(talk))
-              .order_by("created", "id").values("episode_id", "fact_on", "kinds")}
+    marks = RaisedMark.objects.filter(episode_id__in=list(talk))
+    if now is not None:
+        marks = marks.filter(created__gte=now - RAISED_HOLDS)
+    latest = {r["episode_id"]: r for r in marks.order_by("created", "id").values("episode_id", "fact_on", "kinds")}
     hidden = set()
     for pk, item in talk.items():
         r = latest.get(pk)
-        if r and item.extra["on"] <= r["fact_on"] and set(item.extra["kinds"]) <= set(r["kinds"].split()):
+        if r is None:
+            continue
+        kinds, marked = set(item.extra["kinds"]), set(r["kinds"].split())
+        newer_event = bool(kinds & EVENT_KINDS) and item.extra["on"] > r["fact_on"]
+        if kinds <= marked and not newer_event:
             hidden.add(pk)
     return [i for i in items if not (i.group == alert_group and i.episode.pk in hidden)]

@@ -201,8 +201,8 @@ def mark_raised(request, episode_id):
         mark_item_raised(m, item, now)
     except PermissionDenied as e:
         return HttpResponse(str(e), status=403)
-    return _done(request, slot, f"{episode.client.display_name}: marked raised. It comes back here when a newer "
-                                "questionnaire result raises something.")
+    return _done(request, slot, f"{episode.client.display_name}: marked raised. It comes back here if the "
+                                "questionnaires show something new, or in four weeks.")
 
 
 @member_required

@@ -255,7 +255,7 @@ def _without_reviewed(items, now) -> list[Item]:
         from stillhere.desk.reviews import without_raised, without_reviewed
     except ImportError:  # pragma: no cover
         return items
-    return without_raised(without_reviewed(items, RISK, now), ALERT)
+    return without_raised(without_reviewed(items, RISK, now), ALERT, now)
 
 
 NO_WORD = "no word since"
