@@ -1242,3 +1242,20 @@ class TwoStepTurnedOff(Event):
 
 EVENTS += (SignedIn, SignedOut, SignInFailed, SignInLockedOut, SignInUnlocked, TwoStepSetUp, TwoStepPassed,
            TwoStepFailed, RecoveryCodeUsed, RecoveryCodesRenewed, TwoStepTurnedOff)
+
+
+@dataclass(kw_only=True)
+class AlertRaised(Event):
+    """A clinician marked a "talk about it at the next session" item as raised.
+
+    name: alert-raised
+    """
+
+    name: ClassVar[str] = "alert-raised"
+    episode: Any = None
+
+    def target(self):
+        return "episode", str(self.episode.pk)
+
+
+EVENTS += (AlertRaised,)

@@ -28,3 +28,26 @@ class RiskReview(models.Model):
 
     def __str__(self) -> str:
         return f"Risk reviewed {self.created:%Y-%m-%d}"
+
+
+class RaisedMark(models.Model):
+    """"Raised at the session": a "talk about it at the next session" item the
+    clinician has talked through. The item stays away until something new
+    happens: a questionnaire alert dated after `fact_on`, or of a kind not in
+    `kinds`."""
+
+    practice = models.ForeignKey(Practice, models.CASCADE, related_name="+")
+    episode = models.ForeignKey(Episode, models.CASCADE, related_name="raised_marks")
+    by = models.ForeignKey(Membership, models.SET_NULL, null=True, related_name="+")
+    # The newest alert's date and the alert kinds (alerts.py codes, space
+    # separated) when it was marked: what "something new" is measured against.
+    fact_on = models.DateField()
+    kinds = models.CharField(max_length=200)
+    created = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["episode", "created"])]
+        ordering = ["created"]
+
+    def __str__(self) -> str:
+        return f"Raised {self.created:%Y-%m-%d}"

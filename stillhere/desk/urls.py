@@ -9,6 +9,7 @@ urlpatterns = [
     path("inbox/steps/<uuid:code>/retry/", views.retry, name="retry"),
     path("inbox/letters/<int:batch_id>/posted/", views.letters_posted, name="letters_posted"),
     path("inbox/episodes/<int:episode_id>/review/", views.review, name="review"),
+    path("inbox/episodes/<int:episode_id>/raised/", views.mark_raised, name="mark_raised"),
     path("inbox/clients/<uuid:code>/checkin/", views.checkin_held, name="checkin_held"),
     path("clients/<uuid:code>/reply/", views.log_reply, name="log_reply"),
     path("compose/<uuid:code>/", views.compose, name="compose"),

@@ -13,7 +13,9 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from stillhere.accounts.decorators import member_required
@@ -24,6 +26,7 @@ from stillhere.outreach import actions, tone
 from stillhere.outreach.models import OutreachStep
 
 from . import composer
+from .reviews import mark_raised as mark_item_raised
 from .reviews import review_risk
 
 S = OutreachStep.Status
@@ -33,12 +36,39 @@ def _htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+def _back(request, default: str = "/") -> str:
+    """Where a form without JavaScript returns: the inbox as it was filtered
+    (a path on this site, never another's)."""
+    back = request.POST.get("back", "")
+    if back.startswith("/") and url_has_allowed_host_and_scheme(back, allowed_hosts=None):
+        return back
+    return default
+
+
+def _counts(request) -> str:
+    """The inbox's counts after an action, as htmx out-of-band swaps: the
+    summary line and each heading's number, for the filter in use."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from stillhere.engagement.inbox import needs_attention
+    from stillhere.engagement.views import inbox_filter, inbox_summary
+
+    m = request.membership
+    query = {k: v[0] for k, v in parse_qs(urlsplit(_back(request)).query).items()}
+    clinician, kind = inbox_filter(m, query)
+    summary = inbox_summary(m, needs_attention(m, timezone.now()), clinician, kind)
+    return render_to_string("engagement/inbox_counts.html", summary | {"oob": True}, request=request)
+
+
 def _done(request, slot: str, text: str, *, back: str = "/"):
-    """Success: the item's line becomes a short confirmation."""
+    """Success: the item's line becomes a short confirmation, and the
+    inbox's counts follow."""
     if not _htmx(request):
         messages.success(request, text)
-        return redirect(back)
+        return redirect(_back(request, back))
     resp = render(request, "desk/done.html", {"text": text, "slot": slot})
+    if back == "/":
+        resp.content += _counts(request).encode()
     resp["HX-Retarget"] = f"#{slot}"
     resp["HX-Reswap"] = "outerHTML"
     return resp
@@ -49,7 +79,7 @@ def _failed(request, slot: str, text: str, *, back: str = "/"):
     item, and the item stays as it was."""
     if not _htmx(request):
         messages.error(request, text)
-        return redirect(back)
+        return redirect(_back(request, back))
     return render(request, "desk/error.html", {"text": text})
 
 
@@ -148,6 +178,31 @@ def review(request, episode_id):
         return HttpResponse(str(e), status=403)
     return _done(request, slot, f"{episode.client.display_name}: noted. It comes back here if something "
                                 "changes, or in two weeks.")
+
+
+@member_required
+@require_POST
+def mark_raised(request, episode_id):
+    """A "talk about it at the next session" item, talked through: it stays
+    away until a newer questionnaire alert arrives."""
+    m = request.membership
+    episode = visible_episodes(m).filter(pk=episode_id, ended__isnull=True).select_related("client").first()
+    if episode is None or not m.sees_identifiable_clients:
+        raise Http404("No such episode.")
+    slot = request.POST.get("slot", "")
+    now = timezone.now()
+    # What is marked is the inbox's own item (its alerts and their date).
+    from stillhere.engagement.inbox import ALERT, needs_attention
+
+    item = next((i for i in needs_attention(m, now) if i.group == ALERT and i.episode.pk == episode.pk), None)
+    if item is None:
+        return _failed(request, slot, "This is no longer in your inbox: something has changed since.")
+    try:
+        mark_item_raised(m, item, now)
+    except PermissionDenied as e:
+        return HttpResponse(str(e), status=403)
+    return _done(request, slot, f"{episode.client.display_name}: marked raised. It comes back here if the "
+                                "questionnaires show something new, or in four weeks.")
 
 
 @member_required

@@ -26,8 +26,6 @@ from django.db.models import Max, Q
 from stillhere.accounts.permissions import visible_episodes
 from stillhere.clients.models import Episode
 
-from stillhere.outreach.words import ordinal_step
-
 from .models import StateChange
 
 S = Episode.State
@@ -40,6 +38,14 @@ GROUP_TITLES = {
 # Past sessions still marked scheduled: ask what happened (unrecorded.py).
 RECORD = 7
 GROUP_TITLES[RECORD] = "Record what happened"
+# What a director may filter by, in the page's address (?kind=talk): words,
+# never a client's data.
+KINDS = {"safety": SAFETY, "outreach": OUTREACH, "missed": MISSED, "quiet": LAPSED, "risk": RISK,
+         "talk": ALERT, "checkin": CHECKIN, "record": RECORD}
+KIND_OF = {v: k for k, v in KINDS.items()}
+KIND_WORDS = {SAFETY: "Safety checks", OUTREACH: "Outreach to do", MISSED: "Missed sessions", LAPSED: "Quiet clients",
+              RISK: "Risk of leaving", ALERT: "Questionnaire talking points", CHECKIN: "Check-ins",
+              RECORD: "Sessions to record"}
 # A questionnaire alert is news for two weeks; after that it lives on the client page.
 ALERT_DAYS = 14
 CHANGED_WITHIN = timedelta(days=1)
@@ -65,6 +71,58 @@ class Item:
     @property
     def group_title(self) -> str:
         return GROUP_TITLES[self.group]
+
+
+@dataclass
+class Card:
+    """One client's card: every reason they need attention, under the most
+    urgent one's heading."""
+
+    items: list[Item]
+
+    @property
+    def first(self) -> Item:
+        return self.items[0]
+
+    @property
+    def group(self) -> int:
+        return self.first.group
+
+    @property
+    def group_title(self) -> str:
+        return self.first.group_title
+
+    @property
+    def client(self):
+        return self.first.client
+
+    @property
+    def episode(self):
+        return self.first.episode
+
+
+def cards(items: list[Item]) -> list[Card]:
+    """The items (in inbox order) gathered into one card per client, the
+    cards in the order of each client's most urgent item."""
+    by_client: dict[int, Card] = {}
+    for i in items:
+        card = by_client.get(i.episode.client_id)
+        if card is None:
+            by_client[i.episode.client_id] = Card([i])
+        else:
+            card.items.append(i)
+    return list(by_client.values())
+
+
+def filtered(items: list[Item], clinician_id: int | None = None, kind: str = "") -> list[Item]:
+    """The items of one clinician's clients and/or of one kind (KINDS); a
+    card keeps all its reasons when any of them is of that kind."""
+    if clinician_id:
+        items = [i for i in items if i.episode.clinician_id == clinician_id]
+    if kind in KINDS:
+        wanted = {i.episode.client_id for i in items if i.group == KINDS[kind]}
+        items = [i for i in items if i.episode.client_id in wanted]
+    return items
 
 
 def needs_attention(member, now: datetime) -> list[Item]:
@@ -112,6 +170,7 @@ def _needs_attention(member, now: datetime) -> list[Item]:
     items += _checkin_items(member, now, {i.episode.pk for i in items})
     items += _unrecorded_items(member, eps, now)
     items = _without_reviewed(items, now)
+    items = _with_word(items, member.practice.tz)
     items.sort(key=lambda i: (i.group, i.due or i.since or now))
     return items
 
@@ -195,12 +254,53 @@ def _escalation_items(member) -> list[Item]:
 
 
 def _without_reviewed(items, now) -> list[Item]:
-    """At-risk items the clinician has already said they will raise (desk app)."""
+    """At-risk items the clinician has already said they will raise, and
+    "talk about it" items marked raised (desk app)."""
     try:
-        from stillhere.desk.reviews import without_reviewed
+        from stillhere.desk.reviews import without_raised, without_reviewed
     except ImportError:  # pragma: no cover
         return items
-    return without_reviewed(items, RISK, now)
+    return without_raised(without_reviewed(items, RISK, now), ALERT, now)
+
+
+NO_WORD = "no word since"
+
+
+def _with_word(items, tz) -> list[Item]:
+    """A logged contact is word: "No-show on 12 Jan, no word since" becomes
+    "No-show on 12 Jan; spoke with them on 13 Jan" as soon as a call is
+    logged as spoken, a reply is logged or received, or the client answers on
+    their response page, after the missed session (three queries, only when
+    an item says "no word since")."""
+    from stillhere.clients.models import Appointment
+    from stillhere.outreach.models import OutreachStep, Reply, Response
+
+    quiet = {i.episode.pk for i in items if NO_WORD in i.reason}
+    if not quiet:
+        return items
+    missed = dict(Appointment.objects.filter(episode_id__in=quiet, status__in=["no_show", "late_cancel"])
+                  .values("episode_id").annotate(m=Max("start")).values_list("episode_id", "m"))
+    word: dict[int, tuple] = {}
+
+    def note(episode_id, when, words):
+        if when and missed.get(episode_id) and when > missed[episode_id] and (
+                episode_id not in word or when > word[episode_id][0]):
+            word[episode_id] = (when, words)
+
+    for ep, when in (OutreachStep.objects.filter(episode_id__in=quiet, outcome=OutreachStep.Outcome.SPOKE)
+                     .values_list("episode_id", "finished")):
+        note(ep, when, "spoke with them")
+    for ep, when, source in Reply.objects.filter(episode_id__in=quiet).values_list("episode_id", "received", "source"):
+        note(ep, when, "they rang" if source == Reply.Source.CALL else "they replied")
+    for ep, when in Response.objects.filter(episode_id__in=quiet).values_list("episode_id", "created"):
+        note(ep, when, "they answered on their response page")
+    for i in items:
+        if i.episode.pk in word:
+            when, words = word[i.episode.pk]
+            local = when.astimezone(tz)
+            i.reason = i.reason.replace(f", {NO_WORD}", f"; {words} on {local.day} {local:%b}").replace(
+                NO_WORD, f"{words} on {local.day} {local:%b}")
+    return items
 
 
 def _measure_alert_items(member, eps, now) -> list[Item]:
@@ -223,8 +323,10 @@ def _measure_alert_items(member, eps, now) -> list[Item]:
             out.append(Item(SAFETY, e, "A questionnaire answer needs a safety check", safety[0].reason,
                             None, "Check in with them today", extra={"on": safety[0].on}))
         if others:
-            out.append(Item(ALERT, e, others[0].label, "; ".join(a.reason for a in others[:2]), None,
-                            "Talk about it at the next session", extra={"on": others[0].on}))
+            out.append(Item(ALERT, e, others[0].label, " ".join(a.reason for a in others), None,
+                            "Talk about it at the next session",
+                            extra={"on": max(a.on for a in others), "kinds": sorted({a.kind for a in others}),
+                                   "labels": [a.label for a in others]}))
     return out
 
 
@@ -280,7 +382,8 @@ class _InboxCache:
         rank = " ".join(f"WHEN '{st}' THEN {i + 1}" for i, st in enumerate(self.WANTED))
         marks = ", ".join(f"(SELECT max(id) FROM {t} WHERE practice_id = %s)" for t in (
             "engagement_statechange", "risk_riskscore", "clients_appointment", "measures_measureresult",
-            "desk_riskreview", "outreach_safetyescalation"))
+            "desk_riskreview", "outreach_safetyescalation", "desk_raisedmark", "outreach_reply",
+            "outreach_response"))
         letters = ("(SELECT count(*) FROM outreach_letter l JOIN outreach_printbatch b ON b.id = l.batch_id "
                    "WHERE b.practice_id = %s AND b.status = 'open')")
         sql = (f"SELECT {marks}, {letters}, (SELECT max(id) FROM clients_sessionmarker), count(*), sum(id), "
@@ -288,7 +391,7 @@ class _InboxCache:
                "FROM outreach_outreachstep WHERE practice_id = %s AND status IN ("
                + ", ".join("%s" for _ in self.WANTED) + ")")
         with connection.cursor() as cur:
-            cur.execute(sql, [practice_id] * 8 + list(self.WANTED))
+            cur.execute(sql, [practice_id] * 11 + list(self.WANTED))
             return tuple(cur.fetchone())
 
     def stamp(self, member, part: str):

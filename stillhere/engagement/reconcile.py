@@ -124,7 +124,13 @@ def detail_for(row: dict, tz=dt_timezone.utc) -> str:
     """The reason for a derived state, in a clinician's words."""
     reason = row["derived_reason"]
     if reason == "safety_no_show":
-        return "Missed a session with a current safety concern: check on their safety today"
+        # The cause, named: the client's safety flag and the day it was noted
+        # (features: safety_s; 0 when the flag has no date).
+        missed = _words("missed_open", row, tz).split(",")[0]
+        noted = _dt(_s(row.get("safety_s"))).astimezone(tz)
+        flag = (f"a safety concern noted on {noted.day} {noted:%b %Y}" if _s(row.get("safety_s"))
+                else "a safety concern on their record")
+        return f"{missed}, with {flag}: check on their safety today"
     if reason in ("no_show", "late_cancel"):
         return _words("missed_open", row, tz)
     if reason == "gap_beyond_cadence":

@@ -116,6 +116,7 @@ def scan_practice(practice: Practice, as_of: datetime, store: bool = True,
         by_episode.setdefault(u["episode_id"], []).append(u)
     overrides = dict(StateChange.objects.filter(practice=practice, source=StateChange.Source.CLINICIAN)
                      .values("episode_id").annotate(last=Max("at")).values_list("episode_id", "last"))
+    state_reasons = _state_reasons(practice)
 
     scores, current, noshows = [], [], []
     noshow_version = weights_for(practice).version
@@ -125,9 +126,11 @@ def scan_practice(practice: Practice, as_of: datetime, store: bool = True,
             row["reasons"] = default_model.reasons(row, tz)
             target = decide(episode, row, as_of, overrides.get(episode.pk), tz)
             if target and store:
-                if change_state(episode, target.state, target.reason, detail=target.detail,
-                                at=target.at, safety_check=target.safety_check):
+                changed = change_state(episode, target.state, target.reason, detail=target.detail,
+                                       at=target.at, safety_check=target.safety_check)
+                if changed:
                     out.changes += 1
+                    state_reasons[episode.pk] = changed.detail
             risk = float(row["risk"])
             band = default_model.band(risk)
             ups = by_episode.get(row["episode_id"])
@@ -136,6 +139,8 @@ def scan_practice(practice: Practice, as_of: datetime, store: bool = True,
                 "episode_id": episode.external_id or str(episode.pk),
                 "state": episode.state if store else (target.state if target else episode.state),
                 "state_since": _iso(episode.state_since) if store or not target else _iso(target.at),
+                # The words of the latest state change (what the inbox says).
+                "state_reason": (target.detail if target and not store else state_reasons.get(episode.pk, "")),
                 "risk": round(risk, 4),
                 "band": band,
                 "reasons": row["reasons"],
@@ -167,6 +172,12 @@ def scan_practice(practice: Practice, as_of: datetime, store: bool = True,
                 update_fields=["as_of", "risk", "band", "reasons", "model_version"])
     progress.close()
     return out
+
+
+def _state_reasons(practice: Practice) -> dict[int, str]:
+    """{episode id: the words of its latest state change}, in one query."""
+    last = StateChange.objects.filter(practice=practice).values("episode_id").annotate(m=Max("id")).values("m")
+    return dict(StateChange.objects.filter(id__in=last).values_list("episode_id", "detail"))
 
 
 def _iso(value: datetime | None) -> str | None:

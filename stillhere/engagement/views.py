@@ -1,6 +1,7 @@
 """The home page: Needs attention. A thin view over inbox.py."""
 
 from itertools import groupby
+from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied  # noqa: F401  (raised by override_state -> 403)
 from django.shortcuts import render
@@ -9,7 +10,37 @@ from django.utils import timezone
 from stillhere.accounts.decorators import member_required
 from stillhere.audit.events import InboxViewed, record
 
-from .inbox import needs_attention, recent_changes
+from .inbox import GROUP_TITLES, KIND_OF, KIND_WORDS, KINDS, cards, filtered, needs_attention, recent_changes
+
+
+def inbox_filter(m, params) -> tuple[int | None, str]:
+    """The clinician and kind asked for in the page's address (or a form's
+    `back`), kept only if they are real: a director's or admin's colleague,
+    a known kind. Nothing else is read from it."""
+    kind = params.get("kind", "")
+    kind = kind if kind in KINDS else ""
+    clinician = None
+    raw = params.get("clinician", "")
+    if m.sees_whole_practice and raw.isdigit():
+        clinician = int(raw) if m.practice.members.filter(pk=int(raw)).exists() else None
+    return clinician, kind
+
+
+def inbox_summary(m, items, clinician, kind) -> dict:
+    """What the page counts: clients and reasons per heading, for the filter
+    and for the counts an action updates (desk views)."""
+    mine = filtered(items, clinician, "")
+    shown = filtered(mine, None, kind)
+    shown_cards = cards(shown)
+    per_kind = {}
+    for card in cards(mine):
+        for g in {i.group for i in card.items}:
+            per_kind[g] = per_kind.get(g, 0) + 1
+    return {
+        "cards": shown_cards, "count": len(shown_cards), "reasons": len(shown),
+        "kinds": [(KIND_OF[g], KIND_WORDS[g], per_kind.get(g, 0)) for g in GROUP_TITLES],
+        "group_counts": [(KIND_OF[g], sum(1 for c in shown_cards if c.group == g)) for g in GROUP_TITLES],
+    }
 
 
 @member_required
@@ -19,11 +50,20 @@ def inbox(request):
         return render(request, "clients/consultant.html")
     now = timezone.now()
     items = needs_attention(m, now)
-    record(InboxViewed(practice=m.practice, actor=request.user, count=len(items)))
-    groups = [(key, list(rows)) for key, rows in groupby(items, key=lambda i: i.group_title)]
-    return render(request, "engagement/inbox.html", {
-        "groups": groups, "count": len(items), "changes": recent_changes(m, now), "now": now,
-        "tz": m.practice.timezone,
+    clinician, kind = inbox_filter(m, request.GET)
+    summary = inbox_summary(m, items, clinician, kind)
+    record(InboxViewed(practice=m.practice, actor=request.user, count=summary["count"]))
+    groups = [(title, KIND_OF[rows[0].group], rows) for title, rows in
+              ((t, list(r)) for t, r in groupby(summary["cards"], key=lambda c: c.group_title))]
+    clinicians = []
+    if m.sees_whole_practice:
+        clinicians = list(m.practice.members.filter(role__in=["clinician", "director"]).select_related("user")
+                          .order_by("user__first_name", "user__last_name", "id"))
+    query = urlencode({k: v for k, v in (("clinician", clinician or ""), ("kind", kind)) if v})
+    return render(request, "engagement/inbox.html", summary | {
+        "groups": groups, "changes": recent_changes(m, now) if not (clinician or kind) else [], "now": now,
+        "tz": m.practice.timezone, "clinicians": clinicians, "clinician": clinician, "kind": kind,
+        "back": "/?" + query if query else "/", "filter_key": (clinician, kind),
     })
 
 

@@ -47,8 +47,11 @@ LABELS = {
 
 @dataclass(frozen=True)
 class AlertSettings:
-    # PCOMS tools flag any SRS drop of a point or more from the last session.
-    alliance_drop: float = 1.0
+    # At least the reliable change the product uses for the SRS elsewhere
+    # (instruments.py: 3 points). PCOMS tools flag any drop of a point, but a
+    # 1- or 2-point change is within the SRS's session-to-session noise and,
+    # across a caseload, buried the inbox (bench/inbox_noise.py).
+    alliance_drop: float = 3.0
     # Our default: two points under the mean of the first ratings is a slide
     # worth naming even when no single session fell by a point.
     alliance_baseline_drop: float = 2.0
@@ -106,7 +109,9 @@ def _safety(inst: Instrument, series: list) -> list[Alert]:
     out = []
     for s in inst.safety_items:
         if s.number <= len(items) and items[s.number - 1] is not None and float(items[s.number - 1]) > s.above:
-            out.append(Alert(inst.code, SAFETY, f"{inst.code} on {_d(on)}: item {s.number} {s.reason}. Look at this "
+            answer = f"the answer was {_n(float(items[s.number - 1]))}"
+            out.append(Alert(inst.code, SAFETY, f"{inst.code} on {_d(on)}: item {s.number} {s.reason} ({answer}). "
+                                                f"Look at this "
                                                 f"the same day and check on the client's safety.", on,
                              float(_get(r, "total"))))
     return out

@@ -111,7 +111,8 @@ class MeasuresForm(forms.Form):
         help_text="Sessions without a session rating or a check-in conversation before a reminder appears.")
     alliance_drop = forms.FloatField(
         label="Session rating drop that raises an alert (points)", min_value=0.5, max_value=40,
-        help_text="A fall of this much from the last session's SRS is worth talking about.")
+        help_text="A fall of this much from the last session's SRS is worth talking about. The default, 3, is the "
+                  "reliable change used for the SRS (see the table below): a smaller fall may be noise.")
     alliance_baseline_drop = forms.FloatField(
         label="Drop below the client's first ratings (points)", min_value=0.5, max_value=40,
         validators=[MinValueValidator(0.5), MaxValueValidator(40)],

@@ -29,7 +29,7 @@ def inbox_item(context, item):
     request = context["request"]
     if not request.META.get("CSRF_COOKIE"):
         get_token(request)
-    key = ("html", request.META["CSRF_COOKIE"], timezone.get_current_timezone_name())
+    key = ("html", request.META["CSRF_COOKIE"], timezone.get_current_timezone_name(), context.get("back", "/"))
     html = item.extra.get(key)
     if html is None:
         ctx = _item_context(context, item) | {"csrf_token": get_token(request)}
@@ -38,7 +38,7 @@ def inbox_item(context, item):
 
 
 def _item_context(context, item) -> dict:
-    from stillhere.engagement.inbox import CHECKIN, RISK
+    from stillhere.engagement.inbox import ALERT, CHECKIN, RISK
 
     request = context["request"]
     m = request.membership
@@ -49,6 +49,8 @@ def _item_context(context, item) -> dict:
         kind = {S.AWAITING_APPROVAL: "approve", S.TO_CALL: "call", S.FAILED: "retry"}.get(step.status, "")
     elif item.group == RISK and may_review(m, item.episode):
         kind = "review"
+    elif item.group == ALERT and may_review(m, item.episode):
+        kind = "raised"
     elif item.group == CHECKIN and item.due and item.episode.clinician_id == m.pk:
         today = timezone.now().astimezone(m.practice.tz).date()
         if item.due.astimezone(m.practice.tz).date() == today:
@@ -58,7 +60,8 @@ def _item_context(context, item) -> dict:
     from stillhere.outreach.safety import emergency_contact
 
     calling = kind == "call" or item.group == SAFETY or (step is not None and step.channel == "call")
-    return {"item": item, "step": step, "slot": slot, "kind": kind, "request": request, "outcomes": OutreachStep.Outcome.choices,
+    return {"item": item, "step": step, "slot": slot, "kind": kind, "request": request, "back": context.get("back", "/"),
+            "outcomes": OutreachStep.Outcome.choices,
             "problems": [f for f in (step.findings if step else []) if f.get("severity") == "problem"],
             "call": call_details(item.client) if calling else None,
             "emergency": emergency_contact(item.client) if item.group == SAFETY else None}
@@ -135,7 +138,8 @@ class InboxBlockNode(template.Node):
             return self.nodelist.render(context)
         if not request.META.get("CSRF_COOKIE"):
             get_token(request)
-        key = (m.pk, m.role, request.META["CSRF_COOKIE"], timezone.get_current_timezone_name())
+        key = (m.pk, m.role, request.META["CSRF_COOKIE"], timezone.get_current_timezone_name(),
+               context.get("filter_key"))
         hit = _PAGES.get(key)
         if hit and hit[0] == stamps:
             return hit[1]

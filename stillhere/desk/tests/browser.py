@@ -100,9 +100,10 @@ class StoryBrowserTestCase(BrowserTestCase):
         self.page.get_by_role("status").wait_for()
 
     def item(self, name):
-        """The client's most urgent line in the inbox (a client can have two:
-        a call to make and a check-in due, say)."""
-        return self.page.locator("li.inbox-item", has=self.page.get_by_role("link", name=name, exact=True)).first
+        """The client's most urgent line in the inbox: the first reason on
+        their card (a client can have two: a call to make and a check-in due, say)."""
+        card = self.page.locator("li.inbox-card", has=self.page.get_by_role("link", name=name, exact=True)).first
+        return card.locator("li.inbox-item").first
 
     def shot(self, name, phone=False):
         if phone:

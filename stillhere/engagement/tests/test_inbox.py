@@ -22,7 +22,7 @@ class InboxTestCase(BaseTestCase):
         items = needs_attention(self.dora, AFTER)
         self.assertEqual([(i.group, i.client.first_name) for i in items[:2]], [(SAFETY, "Ben"), (MISSED, "Ana")])
         self.assertEqual(items[0].reason,
-                         "Missed a session with a current safety concern: check on their safety today")
+                         "No-show on 12 Jan, with a safety concern noted on 1 Dec 2025: check on their safety today")
         self.assertEqual(items[1].reason, "No-show on 12 Jan, no word since")
         self.assertEqual(items[1].action, "Give them until Thu 15 Jan to get in touch")
 

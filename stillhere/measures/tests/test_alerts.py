@@ -43,11 +43,13 @@ def test_an_alliance_rating_below_36_raises_an_alert_and_36_does_not():
     assert ALLIANCE_LOW not in kinds(weekly("SRS", [36.5, 36]))
 
 
-def test_a_one_point_fall_from_the_previous_session_raises_an_alert():
-    assert reasons(weekly("SRS", [39, 38]))[ALLIANCE_DROP] == (
-        "SRS fell 1 point since the previous session, from 39 on 2 Mar 2026 to 38 on 9 Mar 2026. Invite the "
+def test_a_fall_of_the_srs_reliable_change_raises_an_alert_and_a_smaller_one_does_not():
+    # 3 points: the reliable change the product uses for the SRS (instruments.py).
+    assert reasons(weekly("SRS", [39, 36]))[ALLIANCE_DROP] == (
+        "SRS fell 3 points since the previous session, from 39 on 2 Mar 2026 to 36 on 9 Mar 2026. Invite the "
         "client to say what felt off.")
-    assert kinds(weekly("SRS", [39, 38.1])) == []
+    assert kinds(weekly("SRS", [39, 36.1])) == []
+    assert kinds(weekly("SRS", [39, 37])) == []      # the 2-point fall of the issue
 
 
 def test_the_drop_that_counts_can_be_set_by_the_practice():
@@ -70,7 +72,7 @@ def test_the_baseline_alert_waits_for_more_ratings_than_the_baseline_uses():
 
 
 def test_a_sudden_fall_says_so_once_rather_than_twice():
-    assert kinds(weekly("SRS", [39, 39, 39, 39, 36.5])) == [ALLIANCE_DROP]
+    assert kinds(weekly("SRS", [39, 39, 39, 39, 36])) == [ALLIANCE_DROP]
 
 
 def test_a_low_and_falling_alliance_gives_both_reasons():
@@ -146,7 +148,8 @@ def test_phq9_item_9_above_zero_raises_a_safety_alert_first():
     alerts = current_alerts(r)
     assert [a.kind for a in alerts] == [SAFETY, DETERIORATION]
     assert alerts[0].reason == (
-        "PHQ-9 on 9 Mar 2026: item 9 (thoughts of death or self-harm) was answered above 0. Look at this the same "
+        "PHQ-9 on 9 Mar 2026: item 9 (thoughts of death or self-harm) was answered above 0 (the answer was 1). Look at "
+        "this the same "
         "day and check on the client's safety.")
     assert alerts[0].on == date(2026, 3, 9)
 
@@ -196,6 +199,6 @@ def test_dicts_work_as_well_as_rows():
 
 
 def test_alert_points_mark_the_day_each_alert_was_raised():
-    pts = alert_points(weekly("SRS", [39, 37.5, 38, 38.5, 34]))
+    pts = alert_points(weekly("SRS", [39, 36, 36.5, 37, 34]))
     assert [(a.kind, a.on) for a in pts] == [
         (ALLIANCE_DROP, date(2026, 3, 9)), (ALLIANCE_LOW, date(2026, 3, 30)), (ALLIANCE_DROP, date(2026, 3, 30))]
