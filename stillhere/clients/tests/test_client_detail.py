@@ -29,9 +29,9 @@ class ClientDetailTestCase(BaseTestCase):
         self.assertEqual(self.client.get(self.url(self.ana)).status_code, 404)
 
     def test_another_practice_gets_a_404_even_as_director(self):
-        self.login(self.charlie)
-        self.charlie.role = "director"
+        self.charlie.role = "director"   # before signing in: a director passes the second step
         self.charlie.save()
+        self.login(self.charlie)
         self.assertEqual(self.client.get(self.url(self.ana)).status_code, 404)
 
     def test_every_view_is_audited_and_refusals_are_not(self):
