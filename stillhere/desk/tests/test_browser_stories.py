@@ -250,7 +250,7 @@ class StoriesInTheBrowserTestCase(StoryBrowserTestCase):
                 box.fill("")
                 box.press_sequentially("Hi Jordan, it's Alice. No pressure at all; the door stays open "
                                        "whenever you're ready. Reply to this text.", delay=5)
-                self.page.wait_for_function("document.querySelector('#meter').innerText.includes('1 text')")
+                self.page.wait_for_function("() => document.querySelector('#meter').innerText.includes('1 text')")
                 self.assertIn("The tone check found nothing to change", self.page.locator("#check").inner_text())
                 self.shot("story3-1-text-composer", phone=True)
                 self.page.get_by_role("button", name="Approve", exact=True).click()

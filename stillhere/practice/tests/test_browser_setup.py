@@ -186,7 +186,7 @@ class PracticeFromTheWebTest(BrowserTestCase):
         self.look("client-page")
 
         self.go("/")
-        item = page.locator("li.inbox-item", has=page.get_by_role("link", name="Zoë Marsh"))
+        item = page.locator("li.inbox-card", has=page.get_by_role("link", name="Zoë Marsh"))
         self.assertGreaterEqual(item.count(), 1)
         self.assertIn("Missed a session", page.locator("main").inner_text())
         self.look("inbox")
