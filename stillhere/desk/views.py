@@ -157,19 +157,26 @@ def letters_posted(request, batch_id):
     return _done(request, slot, f"{n} letter{'s' if n != 1 else ''} marked posted.")
 
 
-@member_required
-@require_POST
-def review(request, episode_id):
-    m = request.membership
+def _inbox_item(m, episode_id, group, now):
+    """The open episode the member may see (else a 404), and the inbox's own
+    item of `group` for it now, or None when it has left the inbox."""
+    from stillhere.engagement.inbox import needs_attention
+
     episode = visible_episodes(m).filter(pk=episode_id, ended__isnull=True).select_related("client").first()
     if episode is None or not m.sees_identifiable_clients:
         raise Http404("No such episode.")
-    slot = request.POST.get("slot", "")
-    now = timezone.now()
-    # The reason reviewed is the inbox's own, not whatever the form sends.
-    from stillhere.engagement.inbox import RISK, needs_attention
+    item = next((i for i in needs_attention(m, now) if i.group == group and i.episode.pk == episode.pk), None)
+    return episode, item
 
-    item = next((i for i in needs_attention(m, now) if i.group == RISK and i.episode.pk == episode.pk), None)
+
+@member_required
+@require_POST
+def review(request, episode_id):
+    from stillhere.engagement.inbox import RISK
+
+    m, slot, now = request.membership, request.POST.get("slot", ""), timezone.now()
+    # The reason reviewed is the inbox's own, not whatever the form sends.
+    episode, item = _inbox_item(m, episode_id, RISK, now)
     if item is None:
         return _failed(request, slot, "This is no longer in your inbox: something has changed since.")
     try:
@@ -185,16 +192,11 @@ def review(request, episode_id):
 def mark_raised(request, episode_id):
     """A "talk about it at the next session" item, talked through: it stays
     away until a newer questionnaire alert arrives."""
-    m = request.membership
-    episode = visible_episodes(m).filter(pk=episode_id, ended__isnull=True).select_related("client").first()
-    if episode is None or not m.sees_identifiable_clients:
-        raise Http404("No such episode.")
-    slot = request.POST.get("slot", "")
-    now = timezone.now()
-    # What is marked is the inbox's own item (its alerts and their date).
-    from stillhere.engagement.inbox import ALERT, needs_attention
+    from stillhere.engagement.inbox import ALERT
 
-    item = next((i for i in needs_attention(m, now) if i.group == ALERT and i.episode.pk == episode.pk), None)
+    m, slot, now = request.membership, request.POST.get("slot", ""), timezone.now()
+    # What is marked is the inbox's own item (its alerts and their date).
+    episode, item = _inbox_item(m, episode_id, ALERT, now)
     if item is None:
         return _failed(request, slot, "This is no longer in your inbox: something has changed since.")
     try:
