@@ -72,9 +72,15 @@ def add_appointment(request, payload: AppointmentCreate):
     m = request.membership
     _require_aware(start=payload.start, booked_at=payload.booked_at)
     e = get_episode_or_404(m, payload.episode)
-    if payload.external_id and Appointment.objects.filter(practice=m.practice, external_id=payload.external_id).exists():
-        raise ApiError(409, "exists", "An appointment with this external id is already in your practice.",
-                       "external_id")
+    if payload.external_id:
+        there = Appointment.objects.filter(practice=m.practice, external_id=payload.external_id).first()
+        if there is not None:
+            # The address only for a caller who may see that appointment's client; the rest learn no more
+            # than that the id is taken.
+            seen = visible_episodes(m).filter(pk=there.episode_id).exists()
+            raise ApiError(409, "exists", "An appointment with this external id is already in your practice"
+                           + (": change it with PATCH at the address in “existing”." if seen else "."),
+                           "external_id", existing=f"/api/v1/appointments/{there.pk}" if seen else None)
     a = Appointment.objects.create(
         practice=m.practice, episode=e, external_id=payload.external_id, start=payload.start,
         duration_min=payload.duration_min, status=payload.status, minutes_late=payload.minutes_late,

@@ -20,10 +20,12 @@ NO_TOKEN = "A valid API token is needed: send it in the Authorization header as 
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, field: str | None = None, headers=None):
+    def __init__(self, status: int, code: str, message: str, field: str | None = None, headers=None,
+                 existing: str | None = None):
         super().__init__(message)
         self.status, self.code, self.message, self.field = status, code, message, field
         self.headers = headers or {}
+        self.existing = existing
 
 
 class FieldError(Schema):
@@ -36,6 +38,9 @@ class ErrorOut(Schema):
     message: str
     field: str | None = None
     errors: list[FieldError] = []
+    # On a 409 "exists": the address of the record already there (only when the caller may see it),
+    # so a sync script can update it instead of creating it again.
+    existing: str | None = None
 
 
 # Every endpoint can answer with these; declaring them keeps the schema honest.
@@ -43,8 +48,10 @@ COMMON = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: Error
           429: ErrorOut}
 
 
-def error_response(status, code, message, field=None, errors=None, headers=None) -> JsonResponse:
+def error_response(status, code, message, field=None, errors=None, headers=None, existing=None) -> JsonResponse:
     body = {"code": code, "message": message, "field": field, "errors": errors or []}
+    if existing:
+        body["existing"] = existing
     resp = JsonResponse(body, status=status)
     for k, v in (headers or {}).items():
         resp[k] = v
@@ -67,7 +74,7 @@ def _words(err: dict) -> str:
 def install(api) -> None:
     @api.exception_handler(ApiError)
     def api_error(request, exc):
-        return error_response(exc.status, exc.code, exc.message, exc.field, headers=exc.headers)
+        return error_response(exc.status, exc.code, exc.message, exc.field, headers=exc.headers, existing=exc.existing)
 
     @api.exception_handler(ValidationError)
     def invalid(request, exc):

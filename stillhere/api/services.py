@@ -1,8 +1,5 @@
-"""Writes the API makes that the web has no one function for yet.
-
-`end_episode` is the one place an episode is ended from the API: when the
-practice gains an episode-ending service, this call switches to it.
-"""
+"""Writes the API makes through the practice's own services, with the
+refusals turned into the API's errors (a code, words and the field)."""
 
 from datetime import date
 
@@ -11,22 +8,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from stillhere.accounts.models import Membership
-from stillhere.audit.events import ClientCreated, EpisodeEnded, record
+from stillhere.audit.events import ClientCreated, record
 from stillhere.clients.models import Client, Episode
-from stillhere.engagement.models import StateChange
-from stillhere.engagement.transitions import change_state
 
 from .errors import ApiError
-
-# Which engagement state an ending puts the episode in; a referral or an
-# administrative closure is an agreed ending, not a dropout.
-ENDED_STATE = {
-    Episode.EndReason.PLANNED: Episode.State.ENDED_PLANNED,
-    Episode.EndReason.REFERRED: Episode.State.ENDED_PLANNED,
-    Episode.EndReason.ADMINISTRATIVE: Episode.State.ENDED_PLANNED,
-    Episode.EndReason.BY_CLIENT: Episode.State.ENDED_BY_CLIENT,
-    Episode.EndReason.NO_GOODBYE: Episode.State.ENDED_NO_GOODBYE,
-}
 
 
 def may_change_episode(membership: Membership, episode: Episode) -> bool:
@@ -34,31 +19,22 @@ def may_change_episode(membership: Membership, episode: Episode) -> bool:
     return membership.role == Membership.Role.DIRECTOR or episode.clinician_id == membership.pk
 
 
-@transaction.atomic
 def end_episode(membership: Membership, episode: Episode, reason: str, ended_on: date | None) -> Episode:
-    """End an open episode with a reason: its state, the recorded change and
-    any running outreach stop together, or not at all."""
-    from stillhere.outreach.sequences import stop_sequences
+    """End an open episode with a reason through the same service as the
+    client page (clients/endings.py): state, recorded change, end date and the
+    stop of running outreach together or not at all; its refusals in the API's
+    words and fields."""
+    from stillhere.clients import endings
 
     if not may_change_episode(membership, episode):
         raise PermissionDenied("Only the client's clinician or a clinical director can end this episode.")
-    now = timezone.now()
-    today = now.astimezone(membership.practice.tz).date()
-    ended_on = ended_on or today
-    if ended_on > today:
-        raise ApiError(422, "invalid", "An episode cannot end on a day still to come.", "ended_on")
-    if ended_on < episode.started:
-        raise ApiError(422, "invalid", "An episode cannot end before it started.", "ended_on")
-    if Episode.objects.filter(pk=episode.pk, ended=None).update(ended=ended_on, end_reason=reason) != 1:
-        raise ValidationError("This episode has already ended.")
-    episode.ended, episode.end_reason = ended_on, reason
-    label = Episode.EndReason(reason).label
-    change_state(episode, ENDED_STATE[reason], f"ended_{reason}", detail=f"{label}, recorded by {membership.name}",
-                 at=now, source=StateChange.Source.CLINICIAN, by=membership)
-    stop_sequences(episode, "the episode ended", now, actor=membership.user)
-    record(EpisodeEnded(practice=membership.practice, actor=membership.user, client=episode.client,
-                        episode=episode))
-    return episode
+    ended_on = ended_on or timezone.now().astimezone(membership.practice.tz).date()
+    try:
+        return endings.end_episode(membership, episode, reason, ended_on)
+    except endings.AlreadyEnded as e:
+        raise ValidationError(str(e)) from None
+    except endings.EndingError as e:
+        raise ApiError(422, "invalid", str(e), "reason" if "Choose" in str(e) else "ended_on") from None
 
 
 def caseload_clinician(membership: Membership, clinician_id: int | None) -> Membership:
@@ -81,8 +57,12 @@ def caseload_clinician(membership: Membership, clinician_id: int | None) -> Memb
 @transaction.atomic
 def create_client(membership: Membership, fields: dict, clinician: Membership, started: date | None) -> Client:
     practice = membership.practice
-    if Client.objects.filter(practice=practice, external_id=fields["external_id"]).exists():
-        raise ApiError(409, "exists", "A client with this external id is already in your practice.", "external_id")
+    there = Client.objects.filter(practice=practice, external_id=fields["external_id"]).values_list("code", flat=True)
+    if there:
+        # Only members who see the whole practice add clients, so they may see this one too.
+        raise ApiError(409, "exists", "A client with this external id is already in your practice: change "
+                       "their details with PATCH at the address in “existing”.", "external_id",
+                       existing=f"/api/v1/clients/{there[0]}")
     client = Client.objects.create(practice=practice, **fields)
     started = started or timezone.now().astimezone(practice.tz).date()
     Episode.objects.create(practice=practice, client=client, clinician=clinician, started=started)

@@ -1,7 +1,7 @@
 """A clinician records how an episode ended: planned, the client's own
 goodbye, or a referral on.
 
-The one web path to an ending. Its state, the recorded change (source
+The one path to an ending, for the client page and the API alike. Its state, the recorded change (source
 "clinician", with who and why), the episode's end date and reason, and the
 stop of any outreach still running happen together or not at all, and are
 audited. A later scan leaves an ended episode as it is (engagement/
@@ -30,8 +30,18 @@ CHOICES = {
 }
 
 
+# Every ending an integration may record (the API also takes "without
+# goodbye" and "administrative"), and the state each leaves the episode in.
+ENDED_STATE = {reason: state for reason, (_, _, state) in CHOICES.items()} | {
+    R.NO_GOODBYE: S.ENDED_NO_GOODBYE, R.ADMINISTRATIVE: S.ENDED_PLANNED}
+
+
 class EndingError(ValueError):
     """Why an ending cannot be recorded, in words for the page."""
+
+
+class AlreadyEnded(EndingError):
+    """Someone else ended it first: nothing is changed."""
 
 
 def may_end(member, episode: Episode) -> bool:
@@ -45,7 +55,7 @@ def end_episode(member, episode: Episode, reason: str, ended_on: date, note: str
 
     if not may_end(member, episode):
         raise PermissionDenied("Only the client's clinician or a clinical director can record an ending.")
-    if reason not in CHOICES:
+    if reason not in ENDED_STATE:
         raise EndingError("Choose how the episode ended.")
     now = now or timezone.now()
     tz = member.practice.tz
@@ -58,9 +68,9 @@ def end_episode(member, episode: Episode, reason: str, ended_on: date, note: str
     if later and later.astimezone(tz).date() > ended_on:
         raise EndingError(f"They came to a session on {later.astimezone(tz):%-d %b %Y}, after that day.")
     if Episode.objects.filter(pk=episode.pk, ended=None).update(ended=ended_on, end_reason=reason) != 1:
-        raise EndingError("This episode has already ended.")
+        raise AlreadyEnded("This episode has already ended.")
     episode.ended, episode.end_reason = ended_on, reason
-    label, _, state = CHOICES[reason]
+    label, state = R(reason).label, ENDED_STATE[reason]
     change_state(episode, state, reason, detail=f"{label}, recorded by {member.name}", at=now,
                  source=StateChange.Source.CLINICIAN, by=member, note=(note or "").strip()[:2000])
     stop_sequences(episode, "the episode ended", now, actor=member.user)

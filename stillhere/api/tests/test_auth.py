@@ -146,3 +146,43 @@ class ErrorsTest(ApiTestCase):
         self.assertEqual(self.call("POST", f"/episodes/{ep.pk}/end", "alice", {"reason": "planned"}).status_code, 200)
         r = self.call("POST", f"/episodes/{ep.pk}/end", "alice", {"reason": "planned"})
         self.assertEqual((r.status_code, r.json()["message"]), (409, "This episode has already ended."))
+
+    def test_an_ending_before_a_session_they_came_to_is_refused_as_on_the_client_page(self):
+        from stillhere.clients.models import Appointment
+
+        ep = self.ana.episodes.get()
+        came = Appointment.objects.create(practice=self.riverside, episode=ep, start=timezone.now() - timedelta(days=2),
+                                          status=Appointment.Status.ATTENDED)
+        before = (came.start - timedelta(days=3)).date().isoformat()
+        r = self.call("POST", f"/episodes/{ep.pk}/end", "alice", {"reason": "planned", "ended_on": before})
+        self.assertEqual((r.status_code, r.json()["field"]), (422, "ended_on"))
+        self.assertIn("came to a session", r.json()["message"])
+        ep.refresh_from_db()
+        self.assertIsNone(ep.ended)
+
+
+class DuplicateTest(ApiTestCase):
+    """A sync script that posts a record it already sent learns where that record is, so it can update it,
+    but only when its member may see it."""
+
+    def test_a_client_already_there_answers_409_with_its_address(self):
+        r = self.call("POST", "/clients", "dora", {"external_id": "r-001", "first_name": "Ana",
+                                                   "last_name": "Abbott", "clinician": self.alice.pk})
+        self.assertEqual(r.status_code, 409)
+        self.assertEqual((r.json()["code"], r.json()["field"]), ("exists", "external_id"))
+        self.assertEqual(r.json()["existing"], f"/api/v1/clients/{self.ana.code}")
+        self.assertEqual(self.call("GET", r.json()["existing"].removeprefix("/api/v1"), "dora").status_code, 200)
+        self.assertNotIn("Ana", r.json()["message"])
+
+    def test_an_appointment_already_there_is_pointed_to_only_for_someone_who_sees_it(self):
+        ep = self.ana.episodes.get()
+        body = {"episode": ep.pk, "start": "2026-03-02T10:00:00+00:00", "external_id": "appt-77"}
+        self.assertEqual(self.call("POST", "/appointments", "alice", body).status_code, 201)
+        again = self.call("POST", "/appointments", "alice", body)
+        self.assertEqual(again.status_code, 409)
+        self.assertTrue(again.json()["existing"].startswith("/api/v1/appointments/"))
+        # Bob cannot see Ana: he may book for Ben with a taken id, but learns nothing about Ana's appointment.
+        ben = {**body, "episode": self.ben.episodes.get().pk}
+        theirs = self.call("POST", "/appointments", "bob", ben)
+        self.assertEqual(theirs.status_code, 409)
+        self.assertNotIn("existing", theirs.json())
