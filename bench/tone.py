@@ -16,7 +16,7 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stillhere.settings")
 django.setup()
 
-from stillhere.outreach.tone_corpus import CORPUS, HELD_OUT, NAMES, load, score  # noqa: E402
+from stillhere.outreach.tone_corpus import CORPUS, HELD_OUT, HELD_OUT_2, NAMES, load, score  # noqa: E402
 
 
 def report(title, path) -> bool:
@@ -40,6 +40,7 @@ def report(title, path) -> bool:
 def main() -> int:
     ok = report("labelled set (the patterns were written against it)", CORPUS)
     report("held-out set (written after the patterns were frozen)", HELD_OUT)
+    report("second held-out set (written before the check was broadened, never tuned on)", HELD_OUT_2)
     return 0 if ok else 1
 
 
