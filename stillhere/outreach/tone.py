@@ -90,7 +90,7 @@ _PLACE = r"(?:place|slot|space|spot|time|appointment time|appointment|hour|refer
 _LOSS = (r"(?:clos(?:e|ed|es|ing)|end(?:s|ed|ing)?|stop(?:s|ped|ping)?|discharg\w*|releas\w*|los(?:e|es|ing)|lost"
          r"|withdraw\w*|cancel\w*|remov\w*|archiv\w*|reallocat\w*|offer(?:ed)? (?:it |them )?to|give (?:it |them )?to"
          r"|given to|go(?:es)? to (?:another|someone|the next)|pass(?:ed)? (?:back|on)|refer(?:red)? (?:you )?back"
-         r"|tak(?:e|en) (?:you )?off|let (?:it|your \w+|the \w+) go)")
+         r"|tak(?:e|en) (?:you )?off|let (?:it|your \w+|the \w+) go|part (?:ways|company))")
 THREAT += [
     r"\b(?:if|unless|otherwise|or|failing|without|should (?:i|we) not|in the absence|no (?:reply|response|word|answer)"
     r"|if not|if there's no)\b.*\b(?:i|we|you|they|it|that|this|your (?:\w+ )?\w+|the \w+|all \w+)(?:'ll| will| would|'d| may"
@@ -265,18 +265,18 @@ def pattern_hits(sentence: str) -> dict[str, str]:
 def hurts(sentence: str) -> dict[str, str]:
     """{kind: the words that hurt} for one sentence, after DOMINATES.
 
-    The patterns say which words; the model (tone_model.py, trained on the
-    labelled sentences with the patterns as one of its inputs) decides: it
-    catches wording no pattern lists and overrules a pattern on a kind
-    sentence that only looks like a problem. The words shown are the
-    pattern's where one matched, else the phrase the model weighed most.
+    A kind is reported when one of its patterns matched (outside a
+    negation, for the guarded ones) or when the model (tone_model.py,
+    trained on the labelled sentences) is sure of it: the model catches
+    wording no pattern lists. The words shown are the pattern's where one
+    matched, else the phrase the model weighed most.
     """
     from . import tone_model
 
     by_pattern = pattern_hits(sentence)
     found = {}
     for kind, (probability, words) in tone_model.read(sentence).items():
-        if probability >= tone_model.THRESHOLD:
+        if kind in by_pattern or probability >= tone_model.THRESHOLD:
             found[kind] = by_pattern.get(kind) or words or " ".join(sentence.split()[:8])
     for strong, weaker in DOMINATES.items():
         if strong in found:

@@ -109,7 +109,7 @@ def cross_validated(rows: list[Row], folds: int = 5) -> tuple[dict[str, Score], 
     for i in range(folds):
         test = [r for j, r in enumerate(rows) if j % folds == i]
         train = [(r.text, r.labels) for j, r in enumerate(rows) if j % folds != i]
-        with tone_model.using(tone_model.Model(train, tone.pattern_hits)):
+        with tone_model.using(tone_model.Model(train)):
             scores, w = score(test)
         wrong += w
         for k, s in scores.items():
