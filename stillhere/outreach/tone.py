@@ -263,7 +263,13 @@ def pattern_hits(sentence: str) -> dict[str, str]:
 
 
 def hurts(sentence: str) -> dict[str, str]:
-    """{kind: the words that hurt} for one sentence, after DOMINATES.
+    """{kind: the words that hurt} for one sentence, after DOMINATES."""
+    return {kind: words for kind, (words, _) in read(sentence).items()}
+
+
+def read(sentence: str) -> dict[str, tuple[str, bool]]:
+    """{kind: (the words that hurt, whether a pattern found them)} for one
+    sentence, after DOMINATES.
 
     A kind is reported when one of its patterns matched (outside a
     negation, for the guarded ones) or when the model (tone_model.py,
@@ -276,8 +282,10 @@ def hurts(sentence: str) -> dict[str, str]:
     by_pattern = pattern_hits(sentence)
     found = {}
     for kind, (probability, words) in tone_model.read(sentence).items():
-        if kind in by_pattern or probability >= tone_model.THRESHOLD:
-            found[kind] = by_pattern.get(kind) or words or " ".join(sentence.split()[:8])
+        if kind in by_pattern:
+            found[kind] = (by_pattern[kind], True)
+        elif probability >= tone_model.THRESHOLD:
+            found[kind] = (words or " ".join(sentence.split()[:8]), False)
     for strong, weaker in DOMINATES.items():
         if strong in found:
             for w in weaker:
@@ -414,8 +422,10 @@ def check(text: str, channel: str, *, subject: str = "", envelope: str = "", sen
         findings.append(Finding("long-subject", ADVICE, "Subject lines over 60 characters get cut off."))
 
     for sentence in sentences(VAR_RE.sub(" ", body)):
-        for kind, hit in hurts(sentence).items():
-            findings.append(Finding(kind, PROBLEM, f"“{hit}” {KIND_WHY[kind]}", hit))
+        for kind, (hit, by_pattern) in read(sentence).items():
+            # The model weighs the whole sentence: quote it, and the words it weighed most.
+            said = f"“{hit}”" if by_pattern else f"“{sentence.strip()}” (most of all “{hit}”)"
+            findings.append(Finding(kind, PROBLEM, f"{said} {KIND_WHY[kind]}", hit))
 
     exposed = channel in ("call", "sms")
     for where, part, is_exposed in (("message", low, exposed),

@@ -73,7 +73,8 @@ def test_a_finding_only_the_model_makes_still_says_which_words_hurt():
     assert findings
     words = findings[0].excerpt.split(" … ")
     assert words and all(w in text.lower() for w in words)
-    assert findings[0].message.startswith(f"“{findings[0].excerpt}”") and "guilty" in findings[0].message
+    assert findings[0].message.startswith(f"“{text}” (most of all “{findings[0].excerpt}”)")
+    assert "guilty" in findings[0].message
 
 
 def test_cross_validated_figures_meet_the_targets():
