@@ -120,10 +120,12 @@ class Model:
 _trained: Model | None = None
 
 
-def model() -> Model:
-    """The model trained on the committed labelled sentences (once per process)."""
+def model() -> Model | None:
+    """The model trained on the committed labelled sentences (once per process);
+    None where they were not installed (a build without the test data), in
+    which case the patterns alone decide."""
     global _trained
-    if _trained is None:
+    if _trained is None and CORPUS.exists():
         with _lock:
             if _trained is None:
                 _trained = Model(labelled())
@@ -132,13 +134,14 @@ def model() -> Model:
 
 @lru_cache(maxsize=4096)
 def read(sentence: str) -> dict[str, tuple[float, str]]:
-    return _current().read(sentence)
+    m = _current()
+    return m.read(sentence) if m else {kind: (0.0, "") for kind in KINDS}
 
 
 _override: list[Model] = []
 
 
-def _current() -> Model:
+def _current() -> Model | None:
     return _override[-1] if _override else model()
 
 

@@ -83,3 +83,16 @@ def test_cross_validated_figures_meet_the_targets():
     for kind in PROBLEM_KINDS + LINE_KINDS:
         s = scores[kind]
         assert s.recall >= 0.95 and s.precision >= 0.9, (s, [r.text for r, _ in wrong])
+
+
+def test_without_the_labelled_sentences_the_patterns_alone_decide(monkeypatch, tmp_path):
+    from stillhere.outreach import tone_model
+    monkeypatch.setattr(tone_model, "CORPUS", tmp_path / "missing.csv")
+    monkeypatch.setattr(tone_model, "_trained", None)
+    tone_model.read.cache_clear()
+    try:
+        assert tone.hurts("If I don't hear from you by Friday, I will close your file.") == {
+            "threat": "close your file"}
+        assert tone.hurts("I was stuck there on my own for the hour.") == {}
+    finally:
+        tone_model.read.cache_clear()
