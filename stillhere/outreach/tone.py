@@ -46,13 +46,13 @@ THREAT = [
     r"\bif you (?:don't|do not) (?:respond|reply|text|call|ring|get in touch|contact|confirm)",
 ]
 GUILT = [
-    r"\bdisappoint", r"\blet (?:me|us) down\b", r"\blet down\b", r"\bhurt\b", r"\bupset", r"\bworried sick\b",
+    r"\blet (?:me|us) down\b", r"\bworried sick\b",
     r"\bwasted\b", r"\bwaited\b", r"\bsat waiting\b", r"\bwaiting (?:around )?for you\b", r"\bafter all (?:the|i|we|that)\b",
-    r"\bafter everything\b", _NOT + r"(?<!don't )(?<!do not )\bowe (?:me|us)\b", r"\bexpected more\b",
+    r"\bafter everything\b", _NOT + r"(?<!don't )(?<!do not )\bowe (?:me|us) (?:an explanation|an apology|better|more|that much|the courtesy)", r"\bexpected more\b",
     r"\bdeserve", r"\bcourtesy\b", r"\bturned (?:someone|somebody|others?|people)(?: else)? away",
     r"\bothers? (?:people )?(?:could|would|on the waiting list)", r"\bother people could\b",
     r"\bkept the (?:hour|time|slot) (?:free|open)", r"\bgutted\b", r"\bsad (?:that )?you\b", r"\bshame\b",
-    r"\bfrustrat", r"\bstung\b", r"\btake it personally\b", r"\bout of my way\b", r"\brearranged\b",
+    r"\bstung\b", r"\btake it personally\b", r"\bout of my way\b", r"\brearranged\b",
     r"\beffort i\b", r"\bheard nothing\b", r"\bwithout a word\b", r"\bcouldn't even\b",
 ]
 BLAME = [
@@ -66,27 +66,164 @@ BLAME = [
     r"\btaking this seriously\b", r"\byou should have\b", r"\babsence without notice\b",
 ]
 FEE = [
-    _NOT + r"(?<!free of )\bcharg(?:e|ed|es|ing|eable)\b", _NOT + r"\bfees?\b", r"\bbill(?:ed|ing)?\b",
-    r"\binvoic", r"\bpayable\b", r"\bpayment\b", r"\bpay (?:the|for|a)\b", r"\bbalance\b", r"\bliable\b",
-    r"\bcost of\b", r"\bpenalt", r"\bdeduct", r"\bcard on file\b", r"\bowe (?:£|\$|€)?\d", r"\bunpaid\b",
+    r"\bliable\b", r"\bdeduct", r"\bcard on file\b", r"\bowe (?:£|\$|€)?\d", r"\bunpaid\b",
     r"\byour statement\b", r"(?:£|\$|€)\s?\d", r"\b\d+ ?%",
 ]
 PRESSURE = [
-    r"(?<!nothing )(?<!anything )\byou (?:really )?(?:must|need to|have to)\b", r"\bi (?:really )?need (?:you|an answer|to hear)\b",
+    r"\bi (?:really )?need (?:you|an answer|to hear)\b",
     r"\bmust (?:hear|book|reply|call|come|attend|respond)\b", r"\bneed you to\b", r"\bimmediately\b",
-    _NOT + r"(?<!nothing )\burgent(?:ly)?\b", r"\bas soon as possible\b", r"\basap\b", r"\bstraight (?:away|back)\b",
-    r"\bright (?:away|now)\b", r"\bwithout (?:delay|fail)\b", r"\bdon't delay\b", r"\bact now\b", r"\bpromptly\b",
+    _NOT + r"(?<!nothing )\burgent(?:ly)?\b", r"\bas soon as possible\b", r"\basap\b", r"\bstraight back\b",
+     r"\bwithout (?:delay|fail)\b", r"\bdon't delay\b", r"\bact now\b", r"\bpromptly\b",
     r"\bearliest convenience\b", r"\b(?:essential|vital|important|imperative) (?:that|to)\b", r"\brequired to\b",
     r"\binsist\b", r"\bexpect to hear\b", r"\bmake sure you\b", r"\bwithin \w+ days\b",
     r"\b(?:reply|respond|answer|call|ring|text|contact)(?: me| us| back)? (?:today|by (?:tomorrow|the end|monday"
     r"|tuesday|wednesday|thursday|friday|saturday|sunday))", r"\banswer by\b", r"\bby the end of the day\b",
     r"\bspaces are limited\b", r"\brunning out\b", r"\bbook quickly\b", r"\bthe moment you get\b",
-    r"\byou (?:really )?should(?! have)\b", r"\bdeadline\b", r"\bfailure to\b",
+    r"\byou (?:really )?should(?! have)\b", r"\bfailure to\b",
+]
+# By meaning, beyond the phrases above: what a sentence threatens to take
+# away, the conditions it hangs that on, the clinician's feelings and effort
+# held up to the client, and so on. A pattern in a *_GUARDED list does not
+# count when a negation comes just before it ("no charge", "not upset",
+# "no rush"), since the kind sentence says the opposite.
+_PLACE = r"(?:place|slot|space|spot|time|appointment time|appointment|hour|referral|case|file|record|notes|account)"
+_LOSS = (r"(?:clos(?:e|ed|es|ing)|end(?:s|ed|ing)?|stop(?:s|ped|ping)?|discharg\w*|releas\w*|los(?:e|es|ing)|lost"
+         r"|withdraw\w*|cancel\w*|remov\w*|archiv\w*|reallocat\w*|offer(?:ed)? (?:it |them )?to|give (?:it |them )?to"
+         r"|given to|go(?:es)? to (?:another|someone|the next)|pass(?:ed)? (?:back|on)|refer(?:red)? (?:you )?back"
+         r"|tak(?:e|en) (?:you )?off|let (?:it|your \w+|the \w+) go|part (?:ways|company))")
+THREAT += [
+    r"\b(?:if|unless|otherwise|or|failing|without|should (?:i|we) not|in the absence|no (?:reply|response|word|answer)"
+    r"|if not|if there's no)\b.*\b(?:i|we|you|they|it|that|this|your (?:\w+ )?\w+|the \w+|all \w+)(?:'ll| will| would|'d| may"
+    r"| might| are going to|'m going to|'re going to| is going to| shall| must| have to| need to| is| are| gets?)(?: \w+){0,3} "
+    + _LOSS + r"\b",
+    r"\b" + _LOSS + r"\b.*\b(?:if (?:i|we|you) (?:don't|do not|haven't|can't|miss)|unless|otherwise|if not|if it isn't"
+    r"|if this continues|if you miss)\b",
+    r"\byour (?:\w+ )?" + _PLACE + r" (?:will|would|is going to|may|might|is about to)? ?(?:be )?(?:" + _LOSS + r")",
+    r"\b(?:release|withdraw|reallocate|give|offer|let go of|free up) (?:your|the) (?:\w+ )?" + _PLACE,
+    r"\b(?:can't|cannot|won't be able to|unable to|not able to|no longer able to) (?:keep|hold|offer|continue|see you|carry on)",
+    r"\blast time (?:i'll|i will|i hold|i can|we can|we'll)\b", r"\bbefore (?:ending|closing|discharg\w*|we close|i close)\b",
+    r"\bcancel (?:all )?(?:your|the) (?:future |remaining |other )?(?:appointments|sessions)\b",
+    r"\b(?:i'll|we'll|i will|we will|i'm going to|we're going to|i shall|we shall) (?:have to |need to |be )?(?:clos(?:e|ing)|archiv\w*"
+    r"|end(?:ing)?|discharg\w*|cancel\w*|remov\w*|releas\w*|withdraw\w*|stop(?:ping)? offering)\b",
+    r"\b(?:hold|keep) (?:your|the) (?:\w+ )?" + _PLACE + r" (?:open )?(?:indefinitely|forever|much longer|beyond|until)",
+    r"\b(?:assume|presume|take it|take that as|read (?:that|it|this)? ?as|treat (?:that|it|this|no reply|silence)"
+    r"|take (?:your|the) silence|read your silence|consider (?:that|it|your silence))\b.*\b(?:quit|stop|stopped|done|finished"
+    r"|lost interest|no longer|moved on|not interested|no longer interested|don't want|do not want|decided|ending|end|a no|no\b)",
+    r"\b(?:take|read|treat|see) (?:your |the )?silence\b", r"\bno reply (?:means|as|will)\b",
+    r"\b(?:final|last) (?:notice|reminder|warning|opportunity|chance|time i'll|offer)\b",
+    r"\bno (?:option|choice|alternative) but\b", r"\b(?:review|reconsider) whether\b",
+    r"\b(?:will|would|may|might|could) (?:mean|result in|lead to) (?:the end|discharge|losing|you losing|ending|closing|closure|removal)",
+    r"\b(?:result|results) in (?:discharge|closure|removal|the end)",
+    r"\b(?:end|stop|close|cease|finish) (?:our|your|the) (?:work|sessions|appointments|treatment|therapy|referral|case|file"
+    r"|record|account|time together)",
+    r"\b(?:ending|stopping|closing) (?:our|your|the) (?:work|sessions|appointments|treatment|therapy|referral|case|file)",
+    r"\bno (?:further|more) (?:appointments|sessions)\b", r"\bwon't be (?:offered|able to (?:see|offer|keep|hold))",
+    r"\b(?:be|get|been) (?:discharged|removed|taken off|struck off|referred back|dropped)\b",
+    r"\bwaiting list\b.*\b(?:back|end|bottom|rejoin|removed|lose|off)\b", r"\b(?:back|end|bottom) of the (?:waiting )?list\b",
+    r"\b(?:rejoin|re-join|go back on) the (?:waiting )?list\b", r"\b(?:miss|keep missing|another missed|one more)\b.*\b(?:and|then) "
+    r"(?:you'll|you will|i'll|we'll|i will|we will|your)\b",
+    r"\b(?:further|continued|repeated|any more|more) (?:missed|non-?attendance|absences?|cancellations?|no-?shows?)\b.*\b(?:will|may|would|and)\b",
+    r"\bnot (?:be )?able to (?:keep|hold) (?:your|the|it)\b", r"\b(?:indefinitely)\b",
+]
+GUILT_GUARDED = [
+    r"\b(?:offend\w*|reject\w*|abandon\w*|unappreciat\w*|taken for granted|sadden\w*|disheart\w*|discourag\w*|heartbr\w*"
+    r"|foolish|crushed|devastat\w*|hurtful|let down|sad|saddening|disappointing|upsetting|worrying)\b",
+    r"\b(?:disappoint\w*|hurt|upset\w*|frustrat\w*)", r"\bdeadline\b",
+]
+GUILT += [
+    r"\bi (?:felt|feel|was|am|'m|have been|'ve been)(?: \w+){0,3} (?:hurt|let down|offended|rejected|abandoned|unappreciated"
+    r"|taken for granted|saddened|sad|upset|disheartened|discouraged|heartbroken|gutted|foolish|frustrated|worried|anxious"
+    r"|ignored|forgotten|left)\b",
+    r"\bslap in the face\b", r"\b(?:lying|lay) awake\b", r"\blosing sleep\b", r"\bhad me worried\b", r"\bworried all\b",
+    r"\b(?:spent|put|invested|given|gave)(?: \w+){0,2} (?:so much|a lot|ages|hours|time|effort|energy|work)\b",
+    r"\b(?:set everything up|prepared (?:carefully|a lot|so much|for)|went to (?:a lot of|so much) trouble|bent over backwards"
+    r"|cleared my (?:diary|day|afternoon|evening)|gave up my|on my day off|my own plans|stayed late|changed my (?:whole )?day"
+    r"|moved (?:another|someone|a client)|turned (?:down|away) (?:another|someone|a client|others)|kept the (?:\w+ )?free"
+    r"|fit you in|came in (?:early|specially|especially)|especially for you|specially for you|for nothing)\b",
+    r"\bdecen(?:cy|t thing)\b", r"\bleast you could\b", r"\bwould have been (?:nice|good|polite|kind) to\b",
+    r"\b(?:could|might) at least\b", r"\bat least have\b",
+    r"\b(?:someone|somebody|others?|another (?:client|person)|people)(?: else)?(?: \w+){0,2} (?:could|would|who|are waiting"
+    r"|missed out|needed)\b", r"\bwaiting (?:months|weeks|years)\b",
+    r"\b(?:fair|unfair) (?:on|to) (?:me|the|others|other|people)\b", r"\bmy time (?:is|matters|was|too)\b",
+    r"\bmy time\b.*\b(?:wasted|precious|matters|respect)\b", r"\brespect my\b",
+    r"\b(?:value|valued|cared|care|meant|mean)(?: \w+){0,2} (?:as much|more)\b", r"\bmore committed than\b",
+    r"\bcount(?:ing)? on (?:you|seeing)\b", r"\bi(?:'d| had)? (?:hoped|thought) (?:you|we|our)\b",
+    r"\bempty room\b", r"\bsat (?:there|here|alone)\b", r"\bsitting (?:here|there|alone|in)\b",
+    r"\bwondering (?:what i|if i|where you|whether i)\b", r"\bwhat i did wrong\b", r"\bdone something to\b",
+    r"\bhow (?:this|it) (?:affects|feels for|felt for|made) me\b", r"\bhard (?:on|for) me\b", r"\bleft me\b",
+    r"\bthe hour wondering\b", r"\bchecking my phone\b", r"\bkept checking\b", r"\bfor (?:forty|thirty|twenty|\d+) minutes\b",
+    r"\bi (?:waited|sat|was waiting)\b", r"\bwasted my\b", r"\bthought we had\b", r"\bthink to tell\b",
+    r"\bhow (?:this|it) (?:felt|feels|affects)\b", r"\bfailed you\b", r"\bof my time\b", r"\b(?:worked|tried) so hard\b",
+    r"\bhoped you(?:'d| would)\b",
+    r"\bi(?:'m| am) (?:a bit |quite |rather |really |so |very )?(?:hurt|upset|sad|offended|saddened|frustrated)\b",
+]
+BLAME += [
+    r"\byou(?: \w+){0,2} (?:didn't|did not|never|haven't|have not|weren't|wasn't|hasn't|couldn't be bothered"
+    r"|'ve not|have not) (?:\w+ )?(?:come|show|showed|turn|turned|cancel|cancelled|reply|replied|replying|respond|responded"
+    r"|answer|answered|attend|attended|been in touch|been coming|been replying|bother|bothered|tell|told|call|called"
+    r"|there|make|made|arrive|arrived)\b",
+    r"\byou(?:'ve| have)? (?:been )?(?:very |so |quite |rather |really )?(?:unreliable|hard to pin down|absent|late"
+    r"|careless|inconsiderate|disrespectful|difficult to reach|impossible to reach)\b",
+    r"\byour (?:lack of |non-?|poor |patchy |irregular )?attendance\b", r"\battendance (?:is|has been|was)\b",
+    r"\b(?:second|third|fourth|fifth|sixth|\d+(?:st|nd|rd|th)) (?:time|missed|week|appointment|session|one)\b",
+    r"\b(?:twice|three times|several times|again)\b.*\b(?:missed|cancel\w*|not turned|no-?show|haven't|didn't|weren't)\b",
+    r"\b(?:missed|cancel\w*|not turned up|didn't (?:come|show)|weren't there)\b.*\b(?:again|twice|once more)\b",
+    r"\b(?:yet|once) again\b", r"\bonce more,? you\b", r"\bnot for the first time\b", r"\bagain, you\b", r"\bno sign of you\b",
+    r"\byou (?:simply|just|then) (?:didn't|stopped|disappeared|went|vanished)\b", r"\bdropped off\b",
+    r"\b(?:went|gone|going) (?:silent|quiet) on\b", r"\byou (?:disappeared|vanished|went missing)\b",
+    r"\byour responsibility\b", r"\b(?:not|isn't|is not|it's not) (?:acceptable|on|okay|ok|fair|good enough) to\b",
+    r"\b(?:inconsiderate|disrespectful|thoughtless|unreliable|unprofessional)\b",
+    r"\byou (?:were (?:meant|supposed)|agreed|promised|told me you'd|said you'd|said you would|told me you would)\b",
+    r"\byou (?:ought to|could|should) have\b", r"\byou (?:don't|do not) seem (?:to be )?(?:committed|to care|bothered|interested"
+    r"|to be taking|serious)\b", r"\b(?:aren't|are not|not) (?:committed|serious|taking (?:this|it) seriously)\b",
+    r"\bcancel(?:led)? (?:again|at (?:the )?last minute|with no notice|without notice)\b", r"\bwith no notice\b",
+    r"\bwithout (?:notice|telling|warning|explanation|letting)\b", r"\bstopped (?:coming|turning up|bothering|showing)\b",
+    r"\b(?:haven't|have not|not) been (?:coming|attending|replying)\b", r"\bare you (?:even|still) (?:bothered|interested)\b",
+    r"\bgone quiet\b", r"\byou(?:'re| are)? always (?:late|absent|cancel\w*|miss\w*|forget\w*)\b", r"\bthat's (?:twice|three times|the \w+ time)\b",
+    r"\bmissed (?:three|two|four|several|\d+) (?:weeks|appointments|sessions)\b", r"\bskipped\b",
+]
+FEE_GUARDED = [
+    r"\b(?:pay|pays|paying|paid|payable|payment|payments|owed|owing|owe|owes|cost|costs|price|rate|deposit|refund\w*"
+    r"|arrears|collections?|debt|money|bank transfer|insur\w*|settle|amount|sum|billed|bill|invoic\w*|charge\w*|fee|fees"
+    r"|out of pocket|prepaid|package|statement|balance|penalt\w*)\b",
+]
+FEE_GUARDED = [p.replace(r"|charge\w*|", r"|(?<!in )charge\w*|").replace(r"|owed|owing|owe|owes|", r"|owed|owing|owes|") for p in FEE_GUARDED]
+FEE_GUARDED += [r"\bowe\b(?! (?:me|us|you|anyone|anybody) (?:an|anything|nothing))", r"\b(?:on|in) your account\b",
+                r"\byour account (?:is|shows|has)\b", r"\baccount (?:balance|is in)\b"]
+FEE += [
+    r"\b(?:cancellation|late cancellation|no-?show|missed appointment) (?:policy|fee|charge|rate)\b",
+    r"\b(?:our|the) (?:terms|policy)\b", r"\bdue (?:by|within|on|for|now|today)\b", r"\bis due\b",
+    r"\bcounts? against\b", r"\bcome out of your\b", r"\btaken (?:out )?of your (?:package|block|credit)\b",
+    r"\bused one of your\b", r"\bnon-?refundable\b",
+]
+PRESSURE_GUARDED = [
+    r"\b(?:reply|respond|call|ring|text|hear|get back|get in touch|decide|answer|confirm|book|come)(?: \w+){0,3} soon\b",
+    r"\b(?:quickly|going fast|hurry|sooner|soonest|straight away|right away|right now|urgent\w*|immediate\w*|asap|promptly"
+    r"|priority|prioritise|prioritize|crucial|vital|essential|imperative|critical|at once)\b",
+    r"\byou(?:'ve|'re|'d| are| have)? (?:really )?(?:ought to(?! have)|obliged|required|expected|had better"
+    r"|have to|need to|must)\b", r"\byou(?:'ve| have)? got to\b(?! go\b)", r"\byou'd better\b",
+    r"\b(?:need|have) (?:to (?:know|hear)|an answer|a reply|a response)\b",
+]
+PRESSURE_GUARDED += [r"\bkeep (?:trying|calling|ringing|texting|chasing|messaging)\b", r"\bbe quick\b"]
+PRESSURE_GUARDED = [p.replace(r"|deadline\b", "") for p in PRESSURE_GUARDED] + [r"\bdeadline\b"]
+PRESSURE += [
+    r"\bi(?:'m| am) (?:expecting|waiting (?:on|for))\b",
+    r"\bi expect\b",
+    r"\buntil (?:i|you) (?:get hold|reach|pick up|hear|answer|reply)\b", r"\b(?:call|ring|text|try) (?:again|you again) (?:tomorrow|later|tonight)\b",
+    r"\b(?:don't|do not) (?:put (?:this|it) off|leave it|wait|ignore|forget to)\b", r"\bplease (?:don't|do not) (?:ignore|delay|wait)\b",
+    r"\b(?:filling up|going fast|only a few|limited)\b",
+    r"\bby (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|tonight|the weekend|the end|close of|noon"
+    r"|midday|\d|the \d+|then)\b", r"\bwithin (?:\d+|a|the|one|two|three|four|five|seven|24|48)\b", r"\bat the latest\b",
+    r"\b(?:crucial|vital|essential|important|imperative|critical)\b.*\b(?:that|to|you)\b", r"\bbe sure to\b", r"\bmake sure\b",
+    r"\b(?:reply|call|book|ring|text|respond|act|decide|confirm|get in touch|contact me|answer|rebook)(?: \w+){0,2} (?:now|today|tonight)\b",
+    r"\b(?:let me know|get back to me|hear from you) (?:this week|today|tomorrow)\b", r"\bneed to know by\b",
+    r"\bthe (?:minute|moment|second) you\b", r"\bmatter of\b", r"\bthis week\b.*\b(?:need|must|have to)\b",
+    r"\b(?:need|must|have to)\b.*\bthis week\b", r"\bi must\b", r"\bi need you\b", r"\bplease answer\b",
 ]
 # One finding per sentence where two would say the same thing: an ultimatum
 # is a threat (its pressure is part of it); the blame in guilt, or in a
 # charge "for the session you missed", is part of that finding.
-DOMINATES = {"threat": ("pressure",), "guilt": ("blame",), "fee": ("blame",)}
+DOMINATES = {"threat": ("pressure", "blame"), "guilt": ("blame",), "fee": ("blame",)}
 KIND_WHY = {
     "threat": "sounds like a threat or an ultimatum. A client who stays away needs to hear the door is open, "
               "not what they will lose; leave it out.",
@@ -96,8 +233,12 @@ KIND_WHY = {
            "send billing separately, if at all.",
     "pressure": "sounds like pressure. Invite rather than press: 'if you'd like…', 'whenever suits you'.",
 }
-_COMPILED = {kind: [re.compile(p) for p in pats] for kind, pats in
-             (("threat", THREAT), ("guilt", GUILT), ("blame", BLAME), ("fee", FEE), ("pressure", PRESSURE))}
+_COMPILED = {kind: [(re.compile(p), False) for p in pats] + [(re.compile(p), True) for p in guarded]
+             for kind, pats, guarded in (("threat", THREAT, []), ("guilt", GUILT, GUILT_GUARDED), ("blame", BLAME, []),
+                                         ("fee", FEE, FEE_GUARDED), ("pressure", PRESSURE, PRESSURE_GUARDED))}
+# A negation in the few words before: "no charge", "not upset at all",
+# "you don't need to", "there's no rush, nothing urgent".
+NEGATED_RE = re.compile(r"(?:\bno|\bnot|n't|\bnever|\bnothing|\bfree|\bnor|\bwithout)\b[\w' ]{0,24}$")
 SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
@@ -105,15 +246,46 @@ def sentences(text: str) -> list[str]:
     return [s for s in (p.strip() for p in SENTENCE_RE.split(text)) if s]
 
 
-def hurts(sentence: str) -> dict[str, str]:
-    """{kind: the words that hurt} for one sentence, after DOMINATES."""
+def pattern_hits(sentence: str) -> dict[str, str]:
+    """{kind: the words a pattern matched} for one sentence, before DOMINATES."""
     low = " ".join(sentence.lower().replace("’", "'").split())
     found = {}
     for kind, pats in _COMPILED.items():
-        for pat in pats:
-            if m := pat.search(low):
+        for pat, guarded in pats:
+            for m in pat.finditer(low):
+                if guarded and NEGATED_RE.search(low[:m.start()]):
+                    continue
                 found[kind] = m.group(0)
                 break
+            if kind in found:
+                break
+    return found
+
+
+def hurts(sentence: str) -> dict[str, str]:
+    """{kind: the words that hurt} for one sentence, after DOMINATES."""
+    return {kind: words for kind, (words, _) in read(sentence).items()}
+
+
+def read(sentence: str) -> dict[str, tuple[str, bool]]:
+    """{kind: (the words that hurt, whether a pattern found them)} for one
+    sentence, after DOMINATES.
+
+    A kind is reported when one of its patterns matched (outside a
+    negation, for the guarded ones) or when the model (tone_model.py,
+    trained on the labelled sentences) is sure of it: the model catches
+    wording no pattern lists. The words shown are the pattern's where one
+    matched, else the phrase the model weighed most.
+    """
+    from . import tone_model
+
+    by_pattern = pattern_hits(sentence)
+    found = {}
+    for kind, (probability, words) in tone_model.read(sentence).items():
+        if kind in by_pattern:
+            found[kind] = (by_pattern[kind], True)
+        elif probability >= tone_model.THRESHOLD:
+            found[kind] = (words or " ".join(sentence.split()[:8]), False)
     for strong, weaker in DOMINATES.items():
         if strong in found:
             for w in weaker:
@@ -133,7 +305,7 @@ CLINICAL = [
 DIAGNOSTIC = [
     "depress", "anxiety", "anxious", "ptsd", "bipolar", "trauma", "suicid", "self-harm", "self harm",
     "eating disorder", "disorder", "ocd", "adhd", "panic", "phq", "gad-7", "gad7", "core-10",
-    "outcome rating", "session rating", "score",
+    "outcome rating", "session rating", "your score", "scores", "low mood", "mood", "cbt", "emdr",
 ]
 SCORE_RE = re.compile(r"\b(?:ors|srs|phq-?9?|gad-?7?)\b\s*[:=]?\s*\d+|\b\d+\s*/\s*(?:27|21|40)\b", re.I)
 DOOR_OPEN = [
@@ -141,15 +313,26 @@ DOOR_OPEN = [
     r"\b(?:a|always) place for you\b", r"\broom for you\b", r"\bcome back\b", r"\breturn\b",
     r"\bpick (?:things|it|this) up again\b", r"\bresume\b", r"\brestart\b", r"\bhere for you\b",
     r"\bif and when\b", r"\bif you ever\b", r"\bno time limit\b", r"\bwhen you're ready\b", r"\bwhen you are ready\b",
+    r"\bsee you again\b", r"\b(?:i'm|i am|i'll be|i will be|we're|we are|we'll be) (?:still )?here\b", r"\bchange your mind\b",
+    r"\b(?:start|begin|carry on|continue|pick up|take (?:things|it) up)(?: \w+){0,2} (?:again|later|in future|in the future"
+    r"|at some point|whenever|another time)\b", r"\b(?:decide|want|like|wish|choose) to (?:continue|carry on|start again|pick up)\b",
+    r"\b(?:isn't|is not|won't be) going anywhere\b", r"\boffer (?:stands|stays open|remains)\b", r"\bstays open\b",
+    r"\bwork with you again\b", r"\bin (?:the )?future\b", r"\bnever too late\b", r"\bwhere we left off\b", r"\bnothing (?:has )?clos",
+    r"\bwelcomed?\b", r"\bup again\b",
 ]
 HOW_TO_REACH = [
     r"\breply\b", r"\breplying\b", r"\bcall (?:me|us|back|the|this)\b", r"\bring\b", r"\bphone\b", r"\btext (?:me|back|this|us)\b",
     r"\bemail\b", r"\bbook\b", r"\bbooking\b", r"\bget in touch\b", r"\bcontact\b", r"\bwrite (?:back|to (?:me|us|the))\b",
     r"\bdrop me a line\b", r"\bmessage (?:me|back|us)\b", r"\bsend me\b", r"\breach me\b", r"\bleave me a message\b",
     r"\breply slip\b", r"\bposted back\b", r"\bmy number\b", r"\bthis number\b",
+    r"\btext\b", r"\btexts?(?:ing)? (?:me|us)\b", r"\bgive (?:me|us|the practice|reception) a (?:call|ring|text)\b", r"\ba call\b",
+    r"\blink\b", r"\bresponse page\b", r"\bbooking page\b", r"\bvoicemail\b", r"\breception\b", r"\bfront desk\b",
+    r"\bslip\b", r"\bscan (?:the|this) code\b", r"\bqr code\b", r"\bhit reply\b", r"\bemail me\b", r"\bwrite to me\b",
+    r"\b(?:answer|respond|let me know) (?:through|using|via|by|with)\b", r"\bpost\b", r"\bdirect line\b",
 ]
 # "No need to reply" is kind, but it is not a way to reach anyone.
-NO_NEED_RE = re.compile(r"\b(?:no need|no pressure|don't need|don't have|no obligation) to (?:\w+ ){0,2}$")
+NO_NEED_RE = re.compile(r"\b(?:no need|no pressure|don't need|don't have|no obligation|needn't|not obliged) to (?:\w+ ){0,2}$"
+                        r"|\b(?:no|needn't|not) $")
 _DOOR = [re.compile(p) for p in DOOR_OPEN]
 _REACH = [re.compile(p) for p in HOW_TO_REACH]
 LINK_RE = re.compile(r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)+/[\w/-]+")
@@ -239,8 +422,10 @@ def check(text: str, channel: str, *, subject: str = "", envelope: str = "", sen
         findings.append(Finding("long-subject", ADVICE, "Subject lines over 60 characters get cut off."))
 
     for sentence in sentences(VAR_RE.sub(" ", body)):
-        for kind, hit in hurts(sentence).items():
-            findings.append(Finding(kind, PROBLEM, f"“{hit}” {KIND_WHY[kind]}", hit))
+        for kind, (hit, by_pattern) in read(sentence).items():
+            # The model weighs the whole sentence: quote it, and the words it weighed most.
+            said = f"“{hit}”" if by_pattern else f"“{sentence.strip()}” (most of all “{hit}”)"
+            findings.append(Finding(kind, PROBLEM, f"{said} {KIND_WHY[kind]}", hit))
 
     exposed = channel in ("call", "sms")
     for where, part, is_exposed in (("message", low, exposed),
