@@ -5,11 +5,12 @@ as ended without goodbye on the day of its last session."""
 
 import json
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 from stillhere.analytics.report import practice_report
 from stillhere.audit.models import AuditEvent
-from stillhere.clients.models import Episode
+from stillhere.clients import entry
+from stillhere.clients.models import Client, Episode
 from stillhere.engagement.models import StateChange
 from stillhere.ingest.tests.helpers import run
 
@@ -161,6 +162,14 @@ class LongSilenceTests(ImportedEndingsTestCase):
         self.assertEqual((old.ended, old.end_reason, new.previous_id, new.state),
                          (LAST, "no_goodbye", old.pk, "returned"))
         self.assertIn("No session for 3 months after 9 Feb 2026", self.state_changes()[0][3])
+
+    def test_a_session_booked_by_hand_after_the_silence_is_a_return_too(self):
+        self.import_csv(weekly("tess", FIRST, 6))
+        now = datetime.combine(LAST + timedelta(145), time(9), timezone.utc)
+        entry.book(self.alice, Client.objects.get(external_id="tess"), now + timedelta(days=5), now=now)
+        old, new = self.episodes()
+        self.assertEqual((old.state, old.ended, new.previous_id, new.state),
+                         ("ended_no_goodbye", LAST, old.pk, "returned"))
 
     def test_a_fhir_bundle_without_episodes_of_care(self):
         days = [FIRST + timedelta(weeks=i) for i in range(4)] + [FIRST + timedelta(weeks=3, days=140)]
