@@ -15,7 +15,10 @@ the earlier one, in the state `returned` (the same as a return after a
 planned ending, writer.py `_create_pending`). The earlier episode ends on the
 day of its last session, without goodbye, through the one recorded state
 change (engagement/transitions.py, source "import"), with the reason in words:
-"No session for 4 months after 3 Mar 2026; inferred from the record".
+"No session for 4 months after 3 Mar 2026; inferred from the record". When
+that last session was a final session, the ending was planned, and is
+recorded so ("Final session on 3 Mar 2026: ended as planned"), as the scan
+would have before the return was imported.
 
 "Nothing booked between" means no appointment of any kind in the gap, the
 later appointment not booked within the gap's first `long_silence_days`
@@ -120,7 +123,7 @@ def _split_episode(writer, episode: Episode, days: int, tz) -> list[int]:
     from stillhere.outreach.sequences import stop_sequences
 
     appts = list(Appointment.objects.filter(episode=episode).order_by("start", "id")
-                 .values("id", "start", "status", "booked_at", "duration_min"))
+                 .values("id", "start", "status", "booked_at", "duration_min", "session_type"))
     breaks = list(PlannedBreak.objects.filter(episode=episode).values_list("starts", "ends"))
     splits = _splits(appts, breaks, days, tz)
     if not splits or Episode.objects.filter(previous=episode).exists():
@@ -136,13 +139,18 @@ def _split_episode(writer, episode: Episode, days: int, tz) -> list[int]:
         Appointment.objects.filter(episode=old, start__gte=first["start"]).update(episode=new, updated=now)
         MeasureResult.objects.filter(episode=old, taken_on__gte=first_day).update(episode=new)
         PlannedBreak.objects.filter(episode=old, starts__gte=first_day).update(episode=new)
-        # The end is the last session's day, whatever day this import runs.
-        Episode.objects.filter(pk=old.pk).update(ended=max(last_day, old.started),
-                                                 end_reason=Episode.EndReason.NO_GOODBYE)
-        old.ended, old.end_reason = max(last_day, old.started), Episode.EndReason.NO_GOODBYE
+        # The end is the last session's day, whatever day this import runs;
+        # a final session before the silence was a planned ending.
+        if last["session_type"] == Appointment.SessionType.FINAL:
+            state, reason, why = (Episode.State.ENDED_PLANNED, Episode.EndReason.PLANNED,
+                                  f"Final session on {last_day:%-d %b %Y}: ended as planned")
+        else:
+            state, reason, why = (Episode.State.ENDED_NO_GOODBYE, REASON, reason_words(last_day, first_day))
+        end_reason = Episode.EndReason.PLANNED if state == Episode.State.ENDED_PLANNED else Episode.EndReason.NO_GOODBYE
+        Episode.objects.filter(pk=old.pk).update(ended=max(last_day, old.started), end_reason=end_reason)
+        old.ended, old.end_reason = max(last_day, old.started), end_reason
         ended_at = last["start"] + timedelta(minutes=last["duration_min"] or 0)
-        change_state(old, Episode.State.ENDED_NO_GOODBYE, REASON, detail=reason_words(last_day, first_day),
-                     at=min(ended_at, now), source=StateChange.Source.IMPORT)
+        change_state(old, state, reason, detail=why, at=min(ended_at, now), source=StateChange.Source.IMPORT)
         stop_sequences(old, "the client came back after a long silence, in a new episode", now)
         _remember(writer, old, new)
         created.append(new.pk)

@@ -63,6 +63,16 @@ class LongSilenceTests(ImportedEndingsTestCase):
         self.assertEqual((r.context["r"].dropout.events, r.context["r"].dropout.total), (1, 1))
         self.assertContains(r, "ended without goodbye (1)")
 
+    def test_a_final_session_before_the_silence_was_a_planned_ending(self):
+        self.import_csv(weekly("tess", FIRST, 6, last_type="final") + [back_after(200)])
+        old, new = self.episodes()
+        self.assertEqual((old.state, old.ended, old.end_reason), ("ended_planned", LAST, "planned"))
+        self.assertEqual((new.previous_id, new.state), (old.pk, "returned"))
+        self.assertEqual([c[3] for c in self.state_changes()], ["Final session on 9 Feb 2026: ended as planned"])
+        report = practice_report(self.riverside, date(2026, 1, 1), date(2026, 3, 31),
+                                 datetime(2026, 9, 1, tzinfo=timezone.utc))
+        self.assertEqual((report.dropout.events, report.dropout.total), (0, 1))
+
     def test_after_100_days_it_is_the_same_episode(self):
         self.import_csv(weekly("tess", FIRST, 6) + [back_after(100)])
         (ep,) = self.episodes()
