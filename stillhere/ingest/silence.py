@@ -20,10 +20,11 @@ that last session was a final session, the ending was planned, and is
 recorded so ("Final session on 3 Mar 2026: ended as planned"), as the scan
 would have before the return was imported.
 
-"Nothing booked between" means no appointment of any kind in the gap, the
-later appointment not booked within the gap's first `long_silence_days`
-(when the record says when it was booked: a follow-up booked months ahead is
-a planned pause), and no planned break overlapping it.
+"Nothing booked between" means no contact in the gap: no appointment in it
+but no-shows booked before it began (see `_splits`), the later appointment
+not booked within the gap's first `long_silence_days` (when the record says
+when it was booked: a follow-up booked months ahead is a planned pause), and
+no planned break overlapping it.
 
 An explicit episode id always wins: episodes that carry one (or were made by
 a person, who gives one) are never split, and an ended episode is left as
@@ -31,7 +32,8 @@ its ending says. Re-importing the same file finds no gap left to split, so it
 changes nothing; a split is never joined back.
 
 Cost: one window query per chunk of episodes picks the few with a long gap
-(as renumber_sessions does); only those are read row by row.
+after an attended session (as renumber_sessions does); only those are read
+row by row (bench/long_silence.py).
 """
 
 from datetime import date, timedelta
@@ -65,38 +67,49 @@ def reason_words(last_day: date, next_day: date) -> str:
 
 def _candidates(episode_ids, days: int) -> list[int]:
     """Episodes among these with an appointment at least `days - 1` days
-    (a day's slack for time zones; checked exactly afterwards) after an
-    attended one, with nothing between."""
+    (a day's slack for time zones; checked exactly afterwards) after the
+    last attended one before it."""
     t = connection.ops.quote_name(Appointment._meta.db_table)
     marks = ", ".join(["%s"] * len(episode_ids))
     if connection.vendor == "postgresql":
-        gap = "g.start >= g.prev_start + %s * INTERVAL '1 day'"
+        gap = "g.start >= g.last_attended + %s * INTERVAL '1 day'"
     else:
-        gap = "julianday(g.start) - julianday(g.prev_start) >= %s"
+        gap = "julianday(g.start) - julianday(g.last_attended) >= %s"
     sql = (f"SELECT DISTINCT g.episode_id FROM (SELECT episode_id, start, "
-           f"LAG(start) OVER (PARTITION BY episode_id ORDER BY start, id) AS prev_start, "
-           f"LAG(status) OVER (PARTITION BY episode_id ORDER BY start, id) AS prev_status "
-           f"FROM {t} WHERE episode_id IN ({marks})) AS g WHERE g.prev_status = %s AND {gap}")
+           f"MAX(CASE WHEN status = %s THEN start END) OVER (PARTITION BY episode_id ORDER BY start, id "
+           f"ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS last_attended "
+           f"FROM {t} WHERE episode_id IN ({marks})) AS g WHERE g.last_attended IS NOT NULL AND {gap}")
     with connection.cursor() as cur:
-        cur.execute(sql, [*episode_ids, Appointment.Status.ATTENDED, days - 1])
+        cur.execute(sql, [Appointment.Status.ATTENDED, *episode_ids, days - 1])
         return [r[0] for r in cur.fetchall()]
 
 
 def _splits(appts: list[dict], breaks: list[tuple[date, date]], days: int, tz) -> list[tuple[dict, dict]]:
     """(last attended appointment, first appointment after the silence) for
-    each long silence in one episode's appointments, in order."""
-    out = []
-    for prev, a in zip(appts, appts[1:]):
-        if prev["status"] != Appointment.Status.ATTENDED:
-            continue
-        last, nxt = prev["start"].astimezone(tz).date(), a["start"].astimezone(tz).date()
-        if (nxt - last).days < days:
-            continue
-        if a["booked_at"] and (a["booked_at"].astimezone(tz).date() - last).days < days:
-            continue   # booked while the client was still coming, or soon after: a pause, not a silence
-        if any(s <= nxt and e >= last for s, e in breaks):
-            continue   # an agreed break
-        out.append((prev, a))
+    each long silence in one episode's appointments, in order.
+
+    A no-show booked before the silence began (or with no booking time) is
+    part of the silence: a missed session is no word from the client, and
+    leaving without goodbye often starts with one. Any other appointment in
+    the gap (a cancellation, a late cancel, a session still marked scheduled,
+    a no-show booked during the gap) is contact, and there was no silence."""
+    out, last, broken = [], None, False
+    for a in appts:
+        day = a["start"].astimezone(tz).date()
+        if last is not None and not broken:
+            last_day = last["start"].astimezone(tz).date()
+            booked = a["booked_at"].astimezone(tz).date() if a["booked_at"] else None
+            if a["status"] == Appointment.Status.NO_SHOW and (booked is None or booked <= last_day):
+                continue
+            if ((day - last_day).days >= days
+                    # booked while the client was still coming, or soon after: a pause, not a silence
+                    and not (booked and (booked - last_day).days < days)
+                    and not any(s <= day and e >= last_day for s, e in breaks)):   # an agreed break
+                out.append((last, a))
+        if a["status"] == Appointment.Status.ATTENDED:
+            last, broken = a, False
+        else:
+            broken = True
     return out
 
 

@@ -127,13 +127,23 @@ class LongSilenceTests(ImportedEndingsTestCase):
         self.assertEqual(self.state_changes(), [])
 
     def test_a_booking_in_the_gap_means_there_was_no_silence(self):
-        for status in ("no_show", "cancelled"):
+        for status in ("cancelled", "late_cancel", "scheduled"):
             with self.subTest(status=status):
                 Episode.objects.filter(client__external_id="tess").delete()
                 self.import_csv(weekly("tess", FIRST, 6) + [back_after(70, status=status, start_id=40),
                                                            back_after(130)])
                 (ep,) = self.episodes()
                 self.assertEqual((ep.ended, ep.appointments.count()), (None, 8))
+
+    def test_a_missed_session_after_the_last_one_is_part_of_the_silence(self):
+        """The usual way of leaving without goodbye: the next week's session
+        missed, then nothing; the ending is the last session attended."""
+        self.import_csv(weekly("tess", FIRST, 6) + [back_after(7, status="no_show", start_id=40),
+                                                   back_after(130)])
+        old, new = self.episodes()
+        self.assertEqual((old.ended, old.end_reason, old.appointments.count()), (LAST, "no_goodbye", 7))
+        self.assertEqual((new.previous_id, new.started), (old.pk, LAST + timedelta(130)))
+        self.assertIn("No session for 4 months after 9 Feb 2026", self.state_changes()[-1][3])
 
     def test_a_session_booked_before_the_silence_grew_long_is_a_planned_pause(self):
         header = HEADER.strip() + ",booked_at\n"
