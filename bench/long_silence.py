@@ -16,6 +16,7 @@ recorded beside how it truly ended.
 import argparse
 import csv
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -50,6 +51,13 @@ def main():
     ap.add_argument("--days", type=int, default=120, help="the practice's long-silence days")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-silence-"))
+    try:
+        measure(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def measure(args, work: Path) -> None:
     sim = work / "sim"
     simulate(sim, args.clients)
     bare = work / "appointments.csv"

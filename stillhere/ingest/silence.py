@@ -20,11 +20,12 @@ that last session was a final session, the ending was planned, and is
 recorded so ("Final session on 3 Mar 2026: ended as planned"), as the scan
 would have before the return was imported.
 
-"Nothing booked between" means no contact in the gap: no appointment in it
-but no-shows booked before it began (see `_splits`), the later appointment
-not booked within the gap's first `long_silence_days` (when the record says
-when it was booked: a follow-up booked months ahead is a planned pause), and
-no planned break overlapping it.
+"Nothing booked between" means no word from the client in the gap: the
+silence runs from the last contact (the last attended session, or a later
+booking or cancellation; a missed session is no word) to the first sign of
+the return (the later appointment's booking when the record has it: a
+follow-up booked months ahead is a planned pause), and no planned break
+overlaps it (`_splits`).
 
 An explicit episode id always wins: episodes that carry one (or were made by
 a person, who gives one) are never split, and an ended episode is left as
@@ -84,32 +85,44 @@ def _candidates(episode_ids, days: int) -> list[int]:
         return [r[0] for r in cur.fetchall()]
 
 
+def _contact(a: dict):
+    """When an appointment in a silence says the client was in touch, or None.
+    A missed session is no word from them (leaving without goodbye often
+    starts with one): only its booking, when the record has it, counts. A
+    cancellation counts when it was made (or its day); anything else (a
+    session still marked scheduled, a rescheduled or clinician-cancelled one)
+    counts on its day."""
+    S = Appointment.Status
+    if a["status"] == S.NO_SHOW:
+        return a["booked_at"]
+    if a["status"] in (S.CANCELLED, S.LATE_CANCEL) and a["cancelled_at"]:
+        return a["cancelled_at"]
+    return a["start"]
+
+
 def _splits(appts: list[dict], breaks: list[tuple[date, date]], days: int, tz) -> list[tuple[dict, dict]]:
     """(last attended appointment, first appointment after the silence) for
     each long silence in one episode's appointments, in order.
 
-    A no-show booked before the silence began (or with no booking time) is
-    part of the silence: a missed session is no word from the client, and
-    leaving without goodbye often starts with one. Any other appointment in
-    the gap (a cancellation, a late cancel, a session still marked scheduled,
-    a no-show booked during the gap) is contact, and there was no silence."""
-    out, last, broken = [], None, False
+    The silence runs from the last contact (the last attended session, or a
+    later booking or cancellation) to the first sign of the return (the
+    later appointment's booking, when the record has it, else its day): a
+    follow-up booked months ahead is a planned pause, not a silence. An
+    agreed break overlapping it is no silence either."""
+    out, last, contact = [], None, None
     for a in appts:
         day = a["start"].astimezone(tz).date()
-        if last is not None and not broken:
-            last_day = last["start"].astimezone(tz).date()
-            booked = a["booked_at"].astimezone(tz).date() if a["booked_at"] else None
-            if a["status"] == Appointment.Status.NO_SHOW and (booked is None or booked <= last_day):
-                continue
-            if ((day - last_day).days >= days
-                    # booked while the client was still coming, or soon after: a pause, not a silence
-                    and not (booked and (booked - last_day).days < days)
-                    and not any(s <= day and e >= last_day for s, e in breaks)):   # an agreed break
+        if last is not None:
+            begin = min(a["start"], a["booked_at"]) if a["booked_at"] else a["start"]
+            since = contact.astimezone(tz).date()
+            if ((begin.astimezone(tz).date() - since).days >= days
+                    and not any(s <= day and e >= since for s, e in breaks)):
                 out.append((last, a))
+                last = None   # the next split needs a session attended in the new episode
         if a["status"] == Appointment.Status.ATTENDED:
-            last, broken = a, False
-        else:
-            broken = True
+            last, contact = a, a["start"]
+        elif last is not None and (c := _contact(a)) is not None:
+            contact = max(contact, c)
     return out
 
 
@@ -136,7 +149,7 @@ def _split_episode(writer, episode: Episode, days: int, tz) -> list[int]:
     from stillhere.outreach.sequences import stop_sequences
 
     appts = list(Appointment.objects.filter(episode=episode).order_by("start", "id")
-                 .values("id", "start", "status", "booked_at", "duration_min", "session_type"))
+                 .values("id", "start", "status", "booked_at", "cancelled_at", "duration_min", "session_type"))
     breaks = list(PlannedBreak.objects.filter(episode=episode).values_list("starts", "ends"))
     splits = _splits(appts, breaks, days, tz)
     if not splits or Episode.objects.filter(previous=episode).exists():

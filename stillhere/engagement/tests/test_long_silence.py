@@ -155,6 +155,11 @@ class LongSilenceTests(ImportedEndingsTestCase):
         rows[-1] = back_after(150, extra=f",{LAST + timedelta(140)}T09:00:00+00:00")   # booked after the silence
         self.import_csv(rows, header=header)
         self.assertEqual(len(self.episodes()), 2)
+        # A session booked during the gap is word from the client, even if they then missed it.
+        Episode.objects.filter(client__external_id="tess").delete()
+        rows.insert(-1, back_after(70, status="no_show", start_id=40, extra=f",{LAST + timedelta(60)}T09:00:00+00:00"))
+        self.import_csv(rows, header=header)
+        self.assertEqual(len(self.episodes()), 1)
 
     def test_the_practice_setting_decides_how_long_a_silence_is(self):
         rows = weekly("tess", FIRST, 6) + [back_after(100)]
