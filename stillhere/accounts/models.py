@@ -13,7 +13,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from stillhere.engagement.defaults import DEFAULT_LAPSE_FACTOR, DEFAULT_OUTCOME_DAYS, DEFAULT_WAITING_DAYS
+from stillhere.engagement.defaults import (DEFAULT_LAPSE_FACTOR, DEFAULT_LONG_SILENCE_DAYS, DEFAULT_OUTCOME_DAYS,
+                                          DEFAULT_WAITING_DAYS)
 
 
 def validate_timezone(value: str) -> None:
@@ -39,6 +40,10 @@ class Practice(models.Model):
         default=DEFAULT_OUTCOME_DAYS, validators=[MinValueValidator(1), MaxValueValidator(30)],
         help_text="Days a past session with no recorded outcome waits for one before it counts as usual "
                   "(1-30). Until then it is not a miss and starts no outreach.")
+    long_silence_days = models.PositiveSmallIntegerField(
+        default=DEFAULT_LONG_SILENCE_DAYS, validators=[MinValueValidator(30), MaxValueValidator(1000)],
+        help_text="In an import without episode ids, a session this many days after the last one attended, with "
+                  "nothing booked between, starts a new episode; the earlier one ended without goodbye (30-1000).")
     # Demographics enter a score only when the practice chooses: age is a
     # known no-show signal, but using it is the practice's decision.
     age_in_noshow_risk = models.BooleanField(

@@ -11,6 +11,11 @@ DEFAULT_LAPSE_FACTOR = 2.0
 # many days (an export that lags, a session not written up yet): not a miss,
 # no lapse, no outreach. After that it counts as usual.
 DEFAULT_OUTCOME_DAYS = 7
+# Without an episode id in the imported record, an appointment this many days
+# or more after the last attended session, with nothing booked between, is a
+# return: the earlier episode ended without goodbye at that session, and a new
+# episode begins (ingest/silence.py).
+DEFAULT_LONG_SILENCE_DAYS = 120
 # PostgreSQL's default 4 MB of sort/hash memory makes a practice-wide scan spill
 # to disk; the scan's own session asks for more. Its JIT compiler spends
 # seconds compiling the scan's many expressions (2.7 s of a 3 s scan of 20,000

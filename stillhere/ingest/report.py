@@ -59,6 +59,7 @@ class ImportReport:
     warnings: list[Problem] = field(default_factory=list)
     warning_count: int = 0
     noshow_scored: int = 0      # booked appointments given a no-show risk at once
+    returns_inferred: int = 0   # new episodes begun after a long silence (silence.py)
 
     @property
     def failed(self) -> bool:
@@ -114,6 +115,10 @@ class ImportReport:
             out.append(f"Unknown columns in {f} (not imported): {', '.join(cols)}")
         for f, cols in self.ignored_columns.items():
             out.append(f"Columns in {f} that stillhere works out itself (ignored): {', '.join(cols)}")
+        if self.returns_inferred:
+            n = self.returns_inferred
+            out.append(f"{n:,} return{'s' if n != 1 else ''} after a long silence: a new episode each, the "
+                       "earlier one counted as ended without goodbye on the day of its last session")
         if self.noshow_scored:
             out.append(f"No-show risk worked out for {self.noshow_scored:,} booked appointment"
                        f"{'s' if self.noshow_scored != 1 else ''}")

@@ -23,6 +23,7 @@ from stillhere.measures.models import MeasureResult
 from .checks import ImportChecks, this_import
 from .clinicians import Clinicians
 from .measures_check import MeasureCheck
+from .silence import infer_returns
 
 CHUNK = 500
 APPT_FIELDS = ("start", "booked_at", "cancelled_at", "duration_min", "status", "minutes_late", "session_type")
@@ -420,7 +421,10 @@ class Writer:
 
     # --- after the last batch ----------------------------------------------
     def finish(self) -> None:
-        """Episode start dates and session numbers follow from the appointments."""
+        """Episodes without an id of their own split at a long silence (a
+        return: silence.py); then episode start dates and session numbers
+        follow from the appointments."""
+        infer_returns(self, self.touched)
         touched = sorted(t for t in self.touched if t)
         starts = self.episode_by_id
         moved = []

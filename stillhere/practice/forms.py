@@ -73,6 +73,11 @@ class EngagementForm(forms.Form):
         help_text="A past session still marked scheduled is asked about in the inbox and counts as neither "
                   "attended nor missed for this many days (no outreach starts); after that it counts as usual. "
                   "1 to 30; 7 is usual.")
+    long_silence_days = forms.IntegerField(
+        label="A new episode after a silence of (days)", min_value=30, max_value=1000, required=False,
+        help_text="When an imported record has no episode ids, a session this many days after the client's last "
+                  "one, with nothing booked in between, starts a new episode, and the earlier one is counted as "
+                  "ended without goodbye on the day of that last session. 30 to 1000; 120 is usual.")
     age_in_noshow_risk = forms.BooleanField(
         label="Let a client's age count in the chance of a missed session", required=False,
         help_text="Off unless you turn it on. Younger adults miss more sessions on average and older clients "

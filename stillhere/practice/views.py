@@ -61,20 +61,20 @@ def practice_settings(request):
 @director_required
 def engagement_settings(request):
     p = request.membership.practice
-    fields = ("waiting_days", "lapse_factor", "outcome_days", "age_in_noshow_risk")
+    fields = ("waiting_days", "lapse_factor", "outcome_days", "long_silence_days", "age_in_noshow_risk")
     form = f.EngagementForm(request.POST or None, initial={k: getattr(p, k) for k in fields})
     if request.method == "POST" and form.is_valid():
-        # A field left empty keeps its value (outcome_days is optional on the form).
+        # A field left empty keeps its value (outcome_days and long_silence_days
+        # are optional on the form).
         save_audited(request, "engagement", [(p, {k: form.cleaned_data[k] for k in fields
                                                   if form.cleaned_data[k] is not None})])
-        messages.success(request, "Saved. The next scan uses the new values.")
+        messages.success(request, "Saved. The next scan and the next import use the new values.")
         return redirect("practice:engagement")
     return render(request, "practice/form.html", {
         "form": form, "title": "Missed sessions and going quiet", "glossary": "waiting-period",
-        "explain": "How long stillhere waits after a missed session before suggesting you reach out, and how "
-                   "long a silence with nothing booked counts as “gone quiet”.",
-        # The long-silence gap for new episodes belongs to issue 14's settings
-        # and appears here once that field is on the practice.
+        "explain": "How long stillhere waits after a missed session before suggesting you reach out, how "
+                   "long a silence with nothing booked counts as “gone quiet”, and after how long a silence "
+                   "a client's return is a new episode.",
     })
 
 
