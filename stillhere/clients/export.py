@@ -21,7 +21,6 @@ are thin layers over `build_archive()` and `write_archive()`.
 
 import io
 import json
-import os
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -33,6 +32,7 @@ from django.utils import timezone
 
 from stillhere.accounts.models import Membership
 from stillhere.lib.paths import data_dir
+from stillhere.lib.private import private_dir, write_private
 
 FORMAT = "stillhere client record, version 1"
 SKIP = {"practice", "claim", "claimed", "processed", "pdf"}
@@ -224,24 +224,9 @@ def file_name(client, when: datetime | None = None) -> str:
     return f"client-record-{str(client.code)[:8]}-{when:%Y%m%d-%H%M%S}.zip"
 
 
-def write_owner_only(path: Path, data: bytes) -> Path:
-    """Create the file 0600 from the start (never briefly readable by others)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            fd = None
-            f.write(data)
-    finally:
-        if fd is not None:
-            os.close(fd)
-    return path
-
-
 def exports_dir() -> Path:
-    path = data_dir() / "exports"
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """STILLHERE_DATA_DIR/exports, 0700."""
+    path = private_dir(data_dir() / "exports")
     path.chmod(0o700)
     return path
 
@@ -258,9 +243,7 @@ def export_client(client, actor=None, *, where: str, out: Path | None = None,
     if out is not None:
         out = Path(out)
         path = out if out.suffix == ".zip" else out / file_name(client)
-        if path.parent == exports_dir() or not path.parent.exists():
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        write_owner_only(path, data)
+        write_private(path, data)
     record(ClientExported(practice=client.practice, actor=actor, client=client, where=where,
                           counts=archive.counts | {"reflection_text": include_reflections}))
     return archive, data, path

@@ -68,7 +68,7 @@ def _store(run, kind, form, fhir_files) -> dict:
     files, names = {}, {}
     if kind == "fhir":
         target = uploads.folder(run) / "fhir"
-        target.mkdir(exist_ok=True)
+        target.mkdir(exist_ok=True, mode=0o700)
         for f in fhir_files:
             stored = uploads.save(run, "fhir", f)
             (uploads.folder(run) / stored).rename(target / stored.removeprefix("fhir-"))
