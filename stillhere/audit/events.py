@@ -1115,16 +1115,22 @@ def record(event: Event) -> AuditEvent:
 def client_ids(clients) -> list[int]:
     """Sorted, distinct ids of the clients a page showed (clients, ids, or
     anything with a `client_id` or `client`: episodes, steps, inbox items)."""
+    from stillhere.clients.models import Client
+
     ids = set()
     for c in clients or ():
+        if isinstance(c, (tuple, list)) and c:
+            c = c[0]   # (episode, status) rows
         if isinstance(c, int):
             ids.add(c)
+        elif isinstance(c, Client):
+            ids.add(c.pk)
         elif getattr(c, "client_id", None) is not None:
             ids.add(c.client_id)
-        elif hasattr(c, "client") and getattr(c.client, "pk", None) is not None:
+        elif getattr(c, "client", None) is not None and getattr(c.client, "pk", None) is not None:
             ids.add(c.client.pk)
-        elif getattr(c, "pk", None) is not None:
-            ids.add(c.pk)
+        elif getattr(c, "episode", None) is not None:
+            ids.add(c.episode.client_id)
     return sorted(ids)
 
 
