@@ -110,7 +110,9 @@ def render(record: dict) -> bytes:
             for s in e["state_changes"]:
                 old = s.get("old_state_words") or s.get("old_state") or "start"
                 new = s.get("new_state_words") or s.get("new_state")
-                why = " ".join(p for p in (s.get("reason"), s.get("detail"), s.get("note")) if p)
+                # The reason in words (the code only when no words were kept), and any note.
+                why = " ".join(p for p in (s.get("detail") or (s.get("reason") or "").replace("_", " "),
+                                           s.get("note")) if p)
                 doc.para(f"  {words(s['at'])}: {old} → {new}. {why}".rstrip())
         for b in e["planned_breaks"]:
             doc.para(f"Planned break {words(b['starts'])} to {words(b['ends'])}. {b.get('reason', '')}".rstrip())

@@ -75,7 +75,13 @@ class ExportTestCase(RecordTestCase):
         verbs = [e["what"] for e in rec["audit_events"]]
         self.assertIn("client-viewed", verbs)
         self.assertIn("client-list-viewed", verbs)   # a list page that showed her
-        self.assertTrue(z.read("client.pdf").startswith(b"%PDF"))
+        import pypdf
+
+        pdf = pypdf.PdfReader(io.BytesIO(z.read("client.pdf")))
+        text = "\n".join(p.extract_text() for p in pdf.pages)
+        for words in ("Client record: Ana Abbott", "Episodes of care (1)", f"with {self.alice.name}",
+                      "No-show", "Questionnaires (1)", "SRS 31", "I am still here", "Who looked at"):
+            self.assertIn(words, text)
         self.assertNotIn("Baker", z.read("client.json").decode())
 
     def test_the_export_is_audited(self):
