@@ -42,7 +42,7 @@ class ClientViewed(Event):
 
 @dataclass(kw_only=True)
 class ClientListViewed(Event):
-    """A member listed the clients they may see; records how many were shown.
+    """A member listed the clients they may see; records how many and which were shown.
 
     name: client-list-viewed
     """
