@@ -12,6 +12,11 @@ import sys
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv if argv is None else argv)
     argv[0] = "stillhere"
+    # Everything the command writes (database, backups, exports, reports,
+    # snapshots, uploads) is its owner's only. See stillhere/lib/private.py.
+    from stillhere.lib.private import OWNER_ONLY_UMASK
+
+    os.umask(OWNER_ONLY_UMASK)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stillhere.settings")
     if len(argv) > 1 and argv[1] == "demo" and "--help" not in argv and "-h" not in argv:
         # The demo always gets its own fresh SQLite file, whatever DATABASE_URL

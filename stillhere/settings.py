@@ -37,8 +37,9 @@ def _secret_key() -> str:
         return key
     path = DATA_DIR / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+        from stillhere.lib.private import write_private
+
+        write_private(path, secrets.token_urlsafe(50))
     return path.read_text().strip()
 
 
@@ -122,6 +123,14 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The database file is created 0600 before SQLite first opens it, so it
+    # (and its -wal and -shm files, which SQLite gives the same mode) is the
+    # service account's only.
+    _name = str(DATABASES["default"].get("NAME") or "")
+    if _name and _name != ":memory:" and not _name.startswith("file:") and Path(_name).parent.is_dir():
+        from stillhere.lib.private import create_private_file
+
+        create_private_file(Path(_name))
     # WAL lets the web app read while a scan or import writes.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = (
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"

@@ -54,7 +54,7 @@ def list_appointments(request, q: Query[Since]):
     rows = list(qs.order_by("updated", "id")[:q.limit + 1])
     more = len(rows) > q.limit
     rows = rows[:q.limit]
-    record(AppointmentsListed(practice=m.practice, actor=request.user, count=len(rows)))
+    record(AppointmentsListed(practice=m.practice, actor=request.user, count=len(rows), clients=rows))
     return {"items": [out.appointment(a, a.episode.client.code) for a in rows],
             "next_cursor": cursor.encode(rows[-1].updated.isoformat(), rows[-1].pk) if more else None}
 

@@ -48,7 +48,7 @@ def list_clients(request, filters: Query[ClientFilters]):
     rows = list(qs.distinct().order_by("id")[:filters.limit + 1])
     more = len(rows) > filters.limit
     rows = rows[:filters.limit]
-    record(ClientListViewed(practice=m.practice, actor=request.user, count=len(rows)))
+    record(ClientListViewed(practice=m.practice, actor=request.user, count=len(rows), clients=rows))
     return {"items": out.clients(rows, visible_episodes(m)),
             "next_cursor": cursor.encode(rows[-1].pk) if more else None}
 

@@ -82,7 +82,7 @@ def engagement(request, episode_id: int):
 def attention(request):
     m = request.membership
     items = needs_attention(m, timezone.now()) if m.sees_identifiable_clients else []
-    record(InboxViewed(practice=m.practice, actor=request.user, count=len(items)))
+    record(InboxViewed(practice=m.practice, actor=request.user, count=len(items), clients=items))
     return [{"group": GROUP_TITLES[i.group], "title": i.title, "reason": i.reason, "action": i.action,
              "since": i.since, "due": i.due, "client": i.episode.client.code, "episode": i.episode.pk,
              "step": i.step.code if i.step is not None else None} for i in items]

@@ -31,7 +31,7 @@ class StepFilters(Schema):
 def list_steps(request, q: Query[StepFilters]):
     m = request.membership
     steps = list(actions.visible_steps(m).filter(status=q.status).order_by("due", "id")[:q.limit])
-    record(OutreachListed(practice=m.practice, actor=request.user, count=len(steps)))
+    record(OutreachListed(practice=m.practice, actor=request.user, count=len(steps), clients=steps))
     return [out.step(s) for s in steps]
 
 

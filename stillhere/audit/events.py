@@ -16,6 +16,9 @@ class Event:
     practice: Any
     actor: Any = None  # a User, or None for the system (tick, import)
     client: Any = None
+    # A list page or partial that shows several clients names each one it
+    # showed (their ids, stored as data["clients"]), not only how many.
+    clients: Any = ()
 
     def target(self) -> tuple[str, str]:
         return "", ""
@@ -39,7 +42,7 @@ class ClientViewed(Event):
 
 @dataclass(kw_only=True)
 class ClientListViewed(Event):
-    """A member listed the clients they may see; records how many were shown.
+    """A member listed the clients they may see; records how many and which were shown.
 
     name: client-list-viewed
     """
@@ -1094,6 +1097,10 @@ EVENTS += (SettingsChanged, MemberInvited, MemberChanged, PasswordResetRequested
 def record(event: Event) -> AuditEvent:
     """Store one audit event. The only way the application writes audit rows."""
     target_type, target_id = event.target()
+    data = event.data()
+    shown = client_ids(event.clients)
+    if shown or event.clients != ():
+        data["clients"] = shown
     return AuditEvent.objects.create(
         practice=event.practice,
         actor=event.actor if getattr(event.actor, "is_authenticated", False) else None,
@@ -1101,8 +1108,30 @@ def record(event: Event) -> AuditEvent:
         client=event.client,
         target_type=target_type,
         target_id=target_id,
-        data=event.data(),
+        data=data,
     )
+
+
+def client_ids(clients) -> list[int]:
+    """Sorted, distinct ids of the clients a page showed (clients, ids, or
+    anything with a `client_id` or `client`: episodes, steps, inbox items)."""
+    from stillhere.clients.models import Client
+
+    ids = set()
+    for c in clients or ():
+        if isinstance(c, (tuple, list)) and c:
+            c = c[0]   # (episode, status) rows
+        if isinstance(c, int):
+            ids.add(c)
+        elif isinstance(c, Client):
+            ids.add(c.pk)
+        elif getattr(c, "client_id", None) is not None:
+            ids.add(c.client_id)
+        elif getattr(c, "client", None) is not None and getattr(c.client, "pk", None) is not None:
+            ids.add(c.client.pk)
+        elif getattr(c, "episode", None) is not None:
+            ids.add(c.episode.client_id)
+    return sorted(ids)
 
 
 # Sign-in security (issue 17): signing in and out, throttling and the second
@@ -1259,3 +1288,96 @@ class AlertRaised(Event):
 
 
 EVENTS += (AlertRaised,)
+
+
+# --- One client's record: export and erasure (stillhere/clients/export.py, erase.py) ---
+
+
+@dataclass(kw_only=True)
+class ClientExported(Event):
+    """A director or admin exported one client's whole record (JSON and PDF in a zip).
+
+    name: client-exported
+    """
+
+    name: ClassVar[str] = "client-exported"
+    counts: dict = field(default_factory=dict)
+    where: str = ""   # "web" (downloaded) or "command"
+
+    def target(self):
+        return "client", str(self.client.pk)
+
+    def data(self):
+        return {"where": self.where, **self.counts}
+
+
+@dataclass(kw_only=True)
+class ClientErased(Event):
+    """A director or admin erased one client and everything about them; what
+    was deleted, by kind and count (the row keeps the client's former id and
+    its pseudonym, nothing more).
+
+    name: client-erased
+    """
+
+    name: ClassVar[str] = "client-erased"
+    counts: dict = field(default_factory=dict)
+    where: str = ""
+
+    def target(self):
+        return "client", str(self.client.pk)
+
+    def data(self):
+        return {"where": self.where, **self.counts}
+
+
+@dataclass(kw_only=True)
+class ImportPreviewed(Event):
+    """A director or admin looked at the first rows of an uploaded import
+    before running it (the rows are client data).
+
+    name: import-previewed
+    """
+
+    name: ClassVar[str] = "import-previewed"
+    run: Any = None
+    rows: int = 0
+
+    def target(self):
+        return "import", str(self.run.code)
+
+    def data(self):
+        return {"rows": self.rows}
+
+
+@dataclass(kw_only=True)
+class AdminViewed(Event):
+    """A member with admin-site access opened a list or record of client data
+    in the Django admin.
+
+    name: admin-viewed
+    """
+
+    name: ClassVar[str] = "admin-viewed"
+    model: str = ""
+    object_id: str = ""
+
+    def target(self):
+        return (self.model, self.object_id) if self.object_id else (self.model, "")
+
+
+@dataclass(kw_only=True)
+class ReflectionListViewed(Event):
+    """A clinician listed their endings without goodbye (the reflection page).
+
+    name: reflection-list-viewed
+    """
+
+    name: ClassVar[str] = "reflection-list-viewed"
+    count: int = 0
+
+    def data(self):
+        return {"count": self.count}
+
+
+EVENTS += (ClientExported, ClientErased, ImportPreviewed, AdminViewed, ReflectionListViewed)

@@ -8,9 +8,16 @@ from django.utils import timezone
 from stillhere.accounts.decorators import member_required
 from stillhere.accounts.permissions import get_client_or_404, visible_episodes
 
+from stillhere.audit.events import ClientViewed, record
+
 from . import entry
 from .forms import BookForm, BreakForm, ClientForm, MoveForm, OutcomeForm
 from .models import Appointment
+
+
+def _shown(request, client):
+    """A page of the client's own (their details, a session, a break) shows client data."""
+    record(ClientViewed(practice=client.practice, actor=request.user, client=client))
 
 
 def _may_enter(request):
@@ -53,6 +60,7 @@ def client_edit(request, code):
         else:
             messages.success(request, "Saved.")
             return redirect("clients:detail", code=client.code)
+    _shown(request, client)
     return render(request, "clients/form.html", {"form": form, "title": f"Change {client.display_name}'s details",
                                                  "client": client})
 
@@ -76,6 +84,7 @@ def book(request, code):
     upcoming = (Appointment.objects.filter(episode__in=visible_episodes(m).filter(client=client),
                                            start__gte=timezone.now(), status=Appointment.Status.SCHEDULED)
                 .order_by("start"))
+    _shown(request, client)
     return render(request, "clients/book.html", {"form": form, "client": client, "upcoming": upcoming,
                                                  "tz": m.practice.timezone})
 
@@ -116,6 +125,7 @@ def session(request, code, appt_id):
         else:
             messages.success(request, "Session moved.")
             return redirect("clients:detail", code=client.code)
+    _shown(request, client)
     return render(request, "clients/session.html", {"client": client, "appt": appt, "outcome": outcome,
                                                     "move": move, "tz": m.practice.timezone,
                                                     "future": appt.start > timezone.now()})
@@ -137,6 +147,7 @@ def planned_break(request, code):
             messages.success(request, f"Break recorded, {d['starts']:%-d %b} to {d['ends']:%-d %b %Y}. "
                              "No “gone quiet” alert during it.")
             return redirect("clients:detail", code=client.code)
+    _shown(request, client)
     return render(request, "clients/form.html", {"form": form, "client": client,
                                                  "title": f"A planned break for {client.display_name}",
                                                  "explain": "A pause you and the client agreed on (a holiday, "

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import entry_views, views
+from . import entry_views, record_views, views
 
 app_name = "clients"
 urlpatterns = [
@@ -9,6 +9,9 @@ urlpatterns = [
     path("today/", views.today, name="today"),
     path("clients/new/", entry_views.client_new, name="new"),
     path("clients/<uuid:code>/", views.client_detail, name="detail"),
+    path("clients/<uuid:code>/record/", record_views.record_page, name="record"),
+    path("clients/<uuid:code>/record/export/", record_views.record_export, name="record_export"),
+    path("clients/<uuid:code>/record/erase/", record_views.record_erase, name="record_erase"),
     path("clients/<uuid:code>/edit/", entry_views.client_edit, name="edit"),
     path("clients/<uuid:code>/book/", entry_views.book, name="book"),
     path("clients/<uuid:code>/sessions/<int:appt_id>/", entry_views.session, name="session"),

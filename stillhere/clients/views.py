@@ -41,7 +41,7 @@ def client_list(request):
         .order_by("client__last_name", "client__first_name")
     )
     rows = list(episodes[:LIST_LIMIT])
-    record(ClientListViewed(practice=m.practice, actor=request.user, count=len(rows)))
+    record(ClientListViewed(practice=m.practice, actor=request.user, count=len(rows), clients=rows))
     return render(request, "clients/list.html", {
         "rows": rows, "truncated": len(rows) == LIST_LIMIT,
         "total_clients": visible_clients(m).count(),
@@ -74,7 +74,8 @@ def search(request):
     matches = None
     if request.method == "POST":
         matches = find_clients(m.practice, request.user, text, ended=ended) if text else []
-        record(ClientsSearched(practice=m.practice, actor=request.user, count=len(matches), ended=ended is True))
+        record(ClientsSearched(practice=m.practice, actor=request.user, count=len(matches), ended=ended is True,
+                               clients=matches))
     return render(request, "clients/search.html", {"q": text, "which": which, "matches": matches,
                                                    "limit": SEARCH_LIMIT})
 
@@ -86,7 +87,7 @@ def today(request):
     if not m.sees_identifiable_clients:
         return render(request, "clients/consultant.html", status=200)
     rows = todays_sessions(m)
-    record(TodayViewed(practice=m.practice, actor=request.user, count=len(rows)))
+    record(TodayViewed(practice=m.practice, actor=request.user, count=len(rows), clients=rows))
     return render(request, "clients/today.html", {"rows": rows, "tz": m.practice.timezone,
                                                   "day": timezone.localdate(timezone.now(), m.practice.tz)})
 
@@ -129,4 +130,5 @@ def end_episode(request, code, episode_id):
                              "No outreach will go to them for this episode, and if they come back a new "
                              "episode starts, with this one at hand.")
             return redirect("clients:detail", code=client.code)
+    record(ClientViewed(practice=m.practice, actor=request.user, client=client))
     return render(request, "clients/ending.html", {"form": form, "client": client, "episode": episode})

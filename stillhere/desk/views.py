@@ -332,6 +332,8 @@ def compose_check(request, code):
     """The tone check and the channel meter for the words as typed (htmx)."""
     step = _step(request, code)
     body = request.POST.get("body", "")[:20000].replace("\r\n", "\n")
+    # The partial shows the envelope (the client's name and address).
+    record(OutreachStepViewed(practice=step.practice, actor=request.user, client=step.client, step=step))
     return render(request, "desk/compose_check.html", {"step": step} | _check_context(
         step, request.POST.get("subject", "")[:300], body))
 
@@ -347,6 +349,7 @@ def compose_from_template(request, code):
     if not actions.may_decide(request.membership, step) or step.status != S.AWAITING_APPROVAL:
         raise Http404()
     subject, body, _ = draft_from_template(step)
+    record(OutreachStepViewed(practice=step.practice, actor=request.user, client=step.client, step=step))
     return render(request, "desk/compose_fresh.html", {"step": step, "subject": subject, "body": body}
                   | _check_context(step, subject, body))
 

@@ -52,7 +52,9 @@ def inbox(request):
     items = needs_attention(m, now)
     clinician, kind = inbox_filter(m, request.GET)
     summary = inbox_summary(m, items, clinician, kind)
-    record(InboxViewed(practice=m.practice, actor=request.user, count=summary["count"]))
+    changes = recent_changes(m, now) if not (clinician or kind) else []
+    record(InboxViewed(practice=m.practice, actor=request.user, count=summary["count"],
+                       clients=list(summary["cards"]) + list(changes)))
     groups = [(title, KIND_OF[rows[0].group], rows) for title, rows in
               ((t, list(r)) for t, r in groupby(summary["cards"], key=lambda c: c.group_title))]
     clinicians = []
@@ -61,7 +63,7 @@ def inbox(request):
                           .order_by("user__first_name", "user__last_name", "id"))
     query = urlencode({k: v for k, v in (("clinician", clinician or ""), ("kind", kind)) if v})
     return render(request, "engagement/inbox.html", summary | {
-        "groups": groups, "changes": recent_changes(m, now) if not (clinician or kind) else [], "now": now,
+        "groups": groups, "changes": changes, "now": now,
         "tz": m.practice.timezone, "clinicians": clinicians, "clinician": clinician, "kind": kind,
         "back": "/?" + query if query else "/", "filter_key": (clinician, kind),
     })

@@ -9,6 +9,7 @@ JSON file beside the upload (the import's transaction holds the database).
 
 import json
 import logging
+import os
 import re
 import shutil
 import threading
@@ -40,9 +41,9 @@ ABANDONED = ("The import stopped before it finished (the server was restarted or
 
 
 def folder(run: ImportRun) -> Path:
-    path = data_dir() / "imports" / str(run.code)
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+    from stillhere.lib.private import private_dir
+
+    return private_dir(data_dir() / "imports" / str(run.code))
 
 
 def save(run: ImportRun, role: str, upload) -> str:
@@ -50,10 +51,12 @@ def save(run: ImportRun, role: str, upload) -> str:
     safe = re.sub(r"[^\w.\-]+", "_", Path(upload.name).name)[-80:] or "upload"
     name = f"{role}-{safe}"
     path = folder(run) / name
-    with open(path, "wb") as f:
+    # client data: readable by the service account only, from its creation
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        os.fchmod(f.fileno(), 0o600)
         for chunk in upload.chunks():
             f.write(chunk)
-    path.chmod(0o600)  # client data: readable by the service account only
     return name
 
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from stillhere.accounts.decorators import member_required
 from stillhere.accounts.models import Membership
+from stillhere.audit.events import ImportPreviewed, record
 from stillhere.clients.models import Appointment
 
 from . import uploads
@@ -68,7 +69,7 @@ def _store(run, kind, form, fhir_files) -> dict:
     files, names = {}, {}
     if kind == "fhir":
         target = uploads.folder(run) / "fhir"
-        target.mkdir(exist_ok=True)
+        target.mkdir(exist_ok=True, mode=0o700)
         for f in fhir_files:
             stored = uploads.save(run, "fhir", f)
             (uploads.folder(run) / stored).rename(target / stored.removeprefix("fhir-"))
@@ -96,6 +97,14 @@ def run_page(request, code):
         labels = dict(Appointment.Status.choices)
         for r in rows:
             r["status_label"] = labels.get(r["status"], r["status"])
+        # The preview shows clients' names from the file: say which of the
+        # practice's clients it showed (those already here), and how many rows.
+        from stillhere.clients.models import Client
+
+        ext = {str(r.get("client", "")) for r in rows} - {""}
+        known = Client.objects.filter(practice=run.practice, external_id__in=ext).values_list("pk", flat=True)
+        record(ImportPreviewed(practice=run.practice, actor=request.user, run=run, rows=len(rows),
+                               clients=list(known)))
     return render(request, "ingest/run.html", {"run": run, "rows": rows, "found": found,
                                                "tz": run.practice.tz, "progress": uploads.progress(run)})
 

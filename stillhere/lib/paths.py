@@ -10,6 +10,8 @@ def data_dir() -> Path:
     STILLHERE_DATA_DIR if set, else `.stillhere` beside the code: a solo
     therapist never has to choose, a practice server sets it explicitly.
     """
-    path = Path(os.getenv("STILLHERE_DATA_DIR", REPO_ROOT / ".stillhere")).resolve()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    from stillhere.lib.private import private_dir
+
+    # Owner-only (0700) when stillhere creates it: it holds the database,
+    # the secret key, backups, exports and uploaded imports.
+    return private_dir(Path(os.getenv("STILLHERE_DATA_DIR", REPO_ROOT / ".stillhere")).resolve())

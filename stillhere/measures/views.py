@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from stillhere.accounts.decorators import member_required
 from stillhere.accounts.permissions import get_client_or_404, visible_episodes
-from stillhere.audit.events import CheckinHeld, CheckinIntervalSet, CheckinsDueViewed, MeasuresViewed, record
+from stillhere.audit.events import CheckinHeld, ClientViewed, CheckinIntervalSet, CheckinsDueViewed, MeasuresViewed, record
 from stillhere.clients.models import SessionMarker
 
 from .checkins import due_checkins
@@ -56,6 +56,7 @@ def entry_fields(request, code):
     reg = config_for(client.practice).registry
     inst = reg.get(request.GET.get("instrument", "")) or reg.get("SRS")
     form = EntryForm(instrument=inst, taken_on=local_today(client.practice))
+    record(ClientViewed(practice=client.practice, actor=request.user, client=client))
     if not _htmx(request):  # without JavaScript: the whole form on its own page
         return render(request, "measures/entry_page.html", {"client": client, "form": form, "today": form.taken_on,
                                                             "instruments": list(reg)})
@@ -161,7 +162,7 @@ def checkin_held(request, code):
 def checkins_due(request):
     m = request.membership
     rows = due_checkins(m, timezone.now()) if m.sees_identifiable_clients else []
-    record(CheckinsDueViewed(practice=m.practice, actor=request.user, count=len(rows)))
+    record(CheckinsDueViewed(practice=m.practice, actor=request.user, count=len(rows), clients=rows))
     return render(request, "measures/checkins_due.html", {
         "rows": [(ep, st, st.reason(m.practice.tz)) for ep, st in rows], "tz": m.practice.timezone,
     })

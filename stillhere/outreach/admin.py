@@ -3,6 +3,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from stillhere.clients.admin import ClientDataAdmin
+
 from .models import CadencePolicy, MessageTemplate, OutreachSettings, PrintBatch, ShortLink
 
 
@@ -33,7 +35,7 @@ class OutreachSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(ShortLink)
-class ShortLinkAdmin(admin.ModelAdmin):
+class ShortLinkAdmin(ClientDataAdmin):
     """Short links can be revoked here (a link sent to the wrong address, say)."""
 
     list_display = ("code", "practice", "created", "revoked")
@@ -47,7 +49,7 @@ class ShortLinkAdmin(admin.ModelAdmin):
 
 
 @admin.register(CadencePolicy)
-class CadencePolicyAdmin(admin.ModelAdmin):
+class CadencePolicyAdmin(ClientDataAdmin):
     list_display = ("practice", "clinician", "client", "updated")
     raw_id_fields = ("clinician", "client")
 

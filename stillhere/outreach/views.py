@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from stillhere.accounts.decorators import member_required
-from stillhere.audit.events import (LettersPrinted, OutboxViewed, OutreachStepViewed, OutreachTemplateSaved,
+from stillhere.audit.events import (LettersPrinted, OutboxViewed, OutreachListed, OutreachStepViewed, OutreachTemplateSaved,
                                     ResponsePageOpened, record)
 
 from . import actions, exposed, inbound, public, responses, shortlinks, templating, tone
@@ -35,6 +35,7 @@ def queue(request):
     for s in steps:
         s.shown_status = effective_status(s, now)
     batch = PrintBatch.objects.filter(practice=m.practice, status="open").annotate(n=Count("letters")).first()
+    record(OutreachListed(practice=m.practice, actor=request.user, count=len(steps), clients=steps))
     return render(request, "outreach/queue.html", {"steps": steps, "batch": batch})
 
 
@@ -145,7 +146,8 @@ def batch_pdf(request, batch_id):
     letters = list(letters)
     if not letters:
         raise Http404()
-    record(LettersPrinted(practice=m.practice, actor=request.user, batch=batch, count=len(letters)))
+    record(LettersPrinted(practice=m.practice, actor=request.user, batch=batch, count=len(letters),
+                         clients=[letter.step.client_id for letter in letters]))
     pdf = render_batch(letters, timezone.now())
     resp = HttpResponse(pdf, content_type="application/pdf")
     resp["Content-Disposition"] = f'inline; filename="letters-batch-{batch.id}.pdf"'
@@ -335,7 +337,9 @@ def outbox(request):
     staff = Membership.objects.filter(practice=m.practice).exclude(user__email="")
     to |= set((staff if m.sees_whole_practice else staff.filter(pk=m.pk)).values_list("user__email", flat=True))
     rows = [r for r in OutboxMessage.objects.all()[:2000] if r.to in to][:200]
-    record(OutboxViewed(practice=m.practice, actor=request.user, count=len(rows)))
+    shown = {r.to for r in rows}
+    ids = [pk for pk, email, phone in clients.values_list("pk", "email", "phone") if email in shown or phone in shown]
+    record(OutboxViewed(practice=m.practice, actor=request.user, count=len(rows), clients=ids))
     return render(request, "outreach/outbox.html", {"rows": rows, "tz": m.practice.timezone,
                                                     "in_use": outbox_in_use()})
 

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 
 from stillhere.accounts.models import Membership
 from stillhere.accounts.permissions import get_client_or_404
-from stillhere.audit.events import SettingsChanged, record
+from stillhere.audit.events import ClientListViewed, ClientViewed, SettingsChanged, record
 from stillhere.measures import custom
 from stillhere.measures.alerts import AlertSettings
 from stillhere.outreach import templating
@@ -183,6 +183,12 @@ def plan(request, clinician_id=None, client_code=None):
     clinicians = p.members.filter(role=Membership.Role.CLINICIAN).select_related("user")
     overrides = CadencePolicy.objects.filter(practice=p).exclude(clinician=None, client=None).select_related(
         "clinician__user", "client")
+    # The page names the client it is for, and lists the clients with a plan of their own.
+    if client is not None:
+        record(ClientViewed(practice=p, actor=request.user, client=client))
+    own = [o.client_id for o in overrides if o.client_id]
+    if own:
+        record(ClientListViewed(practice=p, actor=request.user, count=len(own), clients=own))
     return render(request, "practice/plan.html", {
         "formset": formset, "who": who, "practice_level": practice_level, "problems": problems,
         "has_own": bool(policy), "clinicians": clinicians, "overrides": overrides,

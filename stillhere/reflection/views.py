@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from stillhere.accounts.decorators import member_required
 from stillhere.accounts.permissions import visible_episodes
-from stillhere.audit.events import (ClientViewed, ConsultationShared, ConsultationViewed, ReflectionSaved, ReflectionViewed,
+from stillhere.audit.events import (ClientViewed, ConsultationShared, ConsultationViewed, ReflectionListViewed, ReflectionSaved, ReflectionViewed,
                                     record)
 from stillhere.clients.models import Episode
 
@@ -54,6 +54,7 @@ def index(request):
         raise Http404()
     done = {r.episode_id: r for r in Reflection.objects.filter(author=m).only("id", "episode_id", "complete")}
     endings = list(endings_without_goodbye(m)[:200])
+    record(ReflectionListViewed(practice=m.practice, actor=request.user, count=len(endings), clients=endings))
     return render(request, "reflection/index.html", {
         "rows": [(e, done.get(e.pk)) for e in endings],
         "patterns": caseload_patterns(endings),

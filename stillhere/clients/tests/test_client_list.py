@@ -39,12 +39,12 @@ class ClientListTestCase(BaseTestCase):
         self.assertContains(r, "Ben Baker")
         self.assertNotContains(r, "Ana Abbott")
 
-    def test_listing_is_audited_with_the_count_shown(self):
+    def test_listing_is_audited_with_the_clients_shown(self):
         self.login(self.dora)
         self.client.get("/clients/")
         event = AuditEvent.objects.get(verb="client-list-viewed")
         self.assertEqual(event.actor, self.dora.user)
-        self.assertEqual(event.data, {"count": 2})
+        self.assertEqual(event.data, {"count": 2, "clients": sorted([self.ana.pk, self.ben.pk])})
 
     def test_a_missed_session_shows_in_the_list(self):
         self.login(self.alice)

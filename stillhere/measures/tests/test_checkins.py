@@ -89,7 +89,8 @@ class CheckinTestCase(BaseTestCase):
         r = self.client.get("/measures/checkins/")
         self.assertContains(r, "Ana Abbott")
         self.assertContains(r, "Plan one for the next session, Wed 4 Mar at 14:00.")
-        self.assertEqual(AuditEvent.objects.get(verb="checkins-due-viewed").data, {"count": 1})
+        self.assertEqual(AuditEvent.objects.get(verb="checkins-due-viewed").data,
+                         {"count": 1, "clients": [self.ana.pk]})
         for member in (self.bob, self.cora, self.charlie):
             self.login(member)
             r = self.client.get("/measures/checkins/")

@@ -61,7 +61,9 @@ class Command(BaseCommand):
         if created and not report.failed and not opts["dry_run"]:
             self.stdout.write(f"Created the practice {practice.name!r} ({practice.slug}, {practice.timezone}).")
         if opts["report"]:
-            opts["report"].write_text(json.dumps(report.to_dict(), indent=2, default=str))
+            from stillhere.lib.private import write_private
+
+            write_private(opts["report"], json.dumps(report.to_dict(), indent=2, default=str))
         out = self.stderr if report.failed else self.stdout
         for line in report.lines():
             out.write(line)
