@@ -7,6 +7,12 @@ the same loop, interleaved, so machine load falls on both alike:
 
 - help: `stillhere --help`, which reads each verb's help from its source;
 - tick: `stillhere tick --help`, which imports only what the tick needs;
+- tick run: a whole `stillhere tick` round on an empty practice database
+  (SQLite, migrated first), which skips Django's system checks and imports
+  the no-show scorer only when an import needs it;
+- tick baseline: the same round as it ran before, i.e. with the system
+  checks (they import every URL, so every view, the API and the PDF report)
+  and the scorer (Ibis, pandas, SciPy) imported by the import housekeeping;
 - baseline: Django set up and every stillhere command module imported, which
   is what `stillhere --help` did before (Ibis, pandas, spaCy and Presidio
   came in with the scan, demo and de-identifier commands).
@@ -33,9 +39,22 @@ for name, app in get_commands().items():
         load_command_class(app, name)
 """
 
+TICK_BASELINE = """
+import os, sys
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stillhere.settings")
+import django
+django.setup()
+from django.core.management import call_command
+call_command("check")
+import stillhere.risk.booking
+call_command("tick")
+"""
+
 COMMANDS = {
     "stillhere --help": [sys.executable, "-m", "stillhere.cli", "--help"],
     "stillhere tick --help": [sys.executable, "-m", "stillhere.cli", "tick", "--help"],
+    "stillhere tick (a round)": [sys.executable, "-m", "stillhere.cli", "tick"],
+    "tick baseline (checks, scorer)": [sys.executable, "-c", TICK_BASELINE],
     "baseline (import every verb)": [sys.executable, "-c", BASELINE],
 }
 
@@ -54,6 +73,9 @@ def main():
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     env = dict(os.environ, STILLHERE_DATA_DIR=tempfile.mkdtemp(prefix="bench-startup-"))
+    env.pop("DATABASE_URL", None)  # the tick runs on a scratch SQLite file in that folder
+    subprocess.run([sys.executable, "-m", "stillhere.cli", "migrate", "-v0"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
     for argv in COMMANDS.values():  # warm the file cache and .pyc files first
         run_once(argv, env)
     times = {name: [] for name in COMMANDS}

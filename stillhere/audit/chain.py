@@ -111,6 +111,40 @@ def append(event, using: str = "default") -> None:
             update_conflicts=True, unique_fields=["id"], update_fields=["seq", "hash"])
 
 
+def append_many(events, using: str = "default") -> None:
+    """Seal several events to the end of the chain, in order, under one lock.
+
+    The same chain `append` makes, one row after another, but read once,
+    inserted in one statement and the head moved once: the tick writes an
+    audit row per message it sends and would otherwise pay a lock, a read and
+    two writes for each."""
+    from django.db.models import QuerySet
+
+    from stillhere.audit.models import AuditChainHead, AuditEvent
+
+    if not events:
+        return
+    with transaction.atomic(using=using):
+        lock(using)
+        last = AuditEvent.objects.using(using).order_by("-seq").values("seq", "hash").first()
+        key_id, key = signing_key()
+        seq, prev = (last["seq"], last["hash"]) if last else (0, "")
+        for event in events:
+            if event.created is None:
+                event.created = timezone.now()
+            event.data = json.loads(json.dumps(event.data or {}))
+            seq += 1
+            event.seq, event.prev_hash, event.key_id = seq, prev, key_id
+            event.client_ref = pseudonym(event.client_id, key)
+            event.hash = prev = seal_row(event, key)
+        # The model's own manager refuses bulk inserts (a row must be chained);
+        # these are, so the plain QuerySet's insert is used.
+        QuerySet.bulk_create(AuditEvent.objects.using(using).all(), events, batch_size=500)
+        AuditChainHead.objects.using(using).bulk_create(
+            [AuditChainHead(pk=1, seq=seq, hash=prev)],
+            update_conflicts=True, unique_fields=["id"], update_fields=["seq", "hash"])
+
+
 @dataclass
 class Report:
     checked: int = 0

@@ -17,7 +17,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from stillhere.audit.events import ImportCompleted, ImportRejected, record
-from stillhere.risk.booking import after_import
 
 from .progress import Tracker, total_size
 from .report import ImportReport
@@ -83,6 +82,11 @@ def run_import(practice, source, *, dry_run: bool = False, actor=None, on_progre
             if not report.failed:
                 writer.finish()
                 if not dry_run:
+                    # Here, not at the top: the scorer brings Ibis, pandas and
+                    # SciPy, which the tick (it imports this module for its
+                    # housekeeping) never needs.
+                    from stillhere.risk.booking import after_import
+
                     report.noshow_scored = after_import(practice, timezone.now(), created_after_id=writer.appt_floor,
                                                         ids=writer.appts_updated)
             if report.failed or dry_run:

@@ -89,6 +89,11 @@ class OutreachSettings(models.Model):
 
     @classmethod
     def for_practice(cls, practice) -> "OutreachSettings":
+        # The tick's batch reads them once and hangs them on the practice it
+        # loaded for that batch (outreach/batch.py), so every message in it
+        # does not read them again.
+        if (cached := getattr(practice, "_outreach_settings", None)) is not None:
+            return cached
         obj, _ = cls.objects.get_or_create(practice=practice)
         return obj
 

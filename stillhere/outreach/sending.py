@@ -222,7 +222,15 @@ def handle_one_escalation(now: datetime) -> str | bool:
     return escalate_one(now)
 
 
-UNITS = (handle_one_change, handle_one_draft, handle_one_stale, handle_one_send, handle_one_escalation)
+def handle_send_batch(now: datetime) -> list[str] | bool:
+    """Send due approved steps a batch at a time (batch.py): the same claim,
+    attempt-before-send and result as handle_one_send, paid once a batch."""
+    from .batch import send_batch
+
+    return send_batch(now)
+
+
+UNITS = (handle_one_change, handle_one_draft, handle_one_stale, handle_send_batch, handle_one_escalation)
 
 
 def run_once(now_fn, log=lambda line: None, should_stop=lambda: False) -> int:
@@ -235,7 +243,9 @@ def run_once(now_fn, log=lambda line: None, should_stop=lambda: False) -> int:
                 result = unit(now_fn())
                 if result is False:
                     break
-                busy, n = True, n + 1
-                if isinstance(result, str):
-                    log(result)
+                # A batch unit answers with its lines, one per step it settled.
+                lines = result if isinstance(result, list) else [result] if isinstance(result, str) else []
+                busy, n = True, n + max(len(lines), 1)
+                for line in lines:
+                    log(line)
     return n

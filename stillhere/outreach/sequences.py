@@ -28,9 +28,12 @@ STOPPING_STATES = (Episode.State.ACTIVE, Episode.State.RE_ENGAGED, Episode.State
                    Episode.State.ENDED_PLANNED, Episode.State.ENDED_BY_CLIENT, Episode.State.RETURNED)
 
 
-def usable_channels(client) -> set[str]:
+def usable_channels(client, blocked: set[str] | None = None) -> set[str]:
+    """The channels the client agreed to and that are not blocked; `blocked`
+    when the caller has read the client's blocks already (the tick's batch)."""
     consented = set(client.consented_channels())
-    blocked = set(ChannelBlock.objects.filter(client=client).values_list("channel", flat=True))
+    if blocked is None:
+        blocked = set(ChannelBlock.objects.filter(client=client).values_list("channel", flat=True))
     return {ch for ch, consent in CONSENT_FOR.items() if consent in consented and ch not in blocked}
 
 

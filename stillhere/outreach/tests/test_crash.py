@@ -58,7 +58,10 @@ class CrashInProcessTestCase(OutreachTestCase):
 
     def test_a_death_after_the_claim_before_the_attempt_returns_the_step_to_the_queue(self):
         now = self.message_approved()
-        with patch("stillhere.outreach.sending.not_now", side_effect=KeyboardInterrupt):
+        # Pacing runs between the claim and the attempt, one step at a time
+        # (not_now) or for a batch (take_places): the worker dies there.
+        with patch("stillhere.outreach.sending.not_now", side_effect=KeyboardInterrupt), \
+                patch("stillhere.outreach.batch.take_places", side_effect=KeyboardInterrupt):
             with self.assertRaises(KeyboardInterrupt):
                 tick(now)
         self.assertEqual(self.step("message").status, "sending")
@@ -87,7 +90,9 @@ class CrashInProcessTestCase(OutreachTestCase):
 
 def tick_process(db_name, url, as_of):
     env = {k: v for k, v in os.environ.items() if k not in ("TEST_DB_NAME",)}
+    # Batches of 5, so two workers racing over 30 steps each get a share.
     env.update(DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{db_name}", SMS_PROVIDER="twilio",
+               STILLHERE_TICK_BATCH="5",
                TWILIO_ACCOUNT="AC123", TWILIO_AUTH="secret-token", TWILIO_FROM="+15555550199", TWILIO_API_URL=url)
     return subprocess.Popen([sys.executable, "-m", "stillhere.cli", "tick", "--as-of", as_of.isoformat()],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -11,6 +11,10 @@ from stillhere.outreach.timeparse import parse_as_of
 class Command(BaseCommand):
     help = ("Send due outreach: start sequences for new missed and lapsed episodes, draft steps, "
             "send approved ones at most once. Run from cron, or with --loop under a supervisor.")
+    # Django's checks import every URL and so every view (the API, the PDF
+    # report, the de-identifier): seconds of imports a cron job never uses.
+    # `stillhere check` and every web start still run them.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--as-of", help="act as if it were this date/time (UTC unless an offset is given)")
