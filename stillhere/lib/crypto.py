@@ -42,6 +42,7 @@ class DecryptionError(Exception):
     pass
 
 
+@lru_cache(maxsize=4)  # HKDF on every value read was most of the cost of a decrypt
 def derived_key(secret: str) -> bytes:
     hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"stillhere-field-encryption", info=b"fernet-v1")
     return base64.urlsafe_b64encode(hkdf.derive(secret.encode()))
