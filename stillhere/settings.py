@@ -208,9 +208,13 @@ LOGGING = {
 # Days a web import keeps its report (problems by row and column), then purged.
 IMPORT_REPORT_DAYS = envint("IMPORT_REPORT_DAYS", "30")
 SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000")
-# Fernet keys for free text encrypted at rest (reflections), newest first;
-# empty: one derived from SECRET_KEY. See stillhere/reflection/crypto.py.
+# Fernet keys for client data encrypted at rest (contact details, notes,
+# drafts, replies, letters, import reports, reflections), newest first;
+# empty: one derived from SECRET_KEY. See stillhere/lib/crypto.py.
 FIELD_ENCRYPTION_KEYS = [k for k in os.getenv("FIELD_ENCRYPTION_KEYS", "").split(",") if k.strip()]
+# Key for the blind indexes (keyed digests an SMS reply's number is matched
+# on); empty: derived from SECRET_KEY. After changing it run `rotatekeys`.
+BLIND_INDEX_KEY = os.getenv("BLIND_INDEX_KEY", "")
 # SMTP unless told otherwise; `make demo` chooses the local outbox
 # (stillhere.channels.outbox.EmailBackend, SMS_PROVIDER=outbox).
 EMAIL_BACKEND = os.getenv("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

@@ -3,7 +3,7 @@
 Every AuditEvent stores `hash` = HMAC-SHA256 over its own content and the
 previous event's hash. The key is derived (HKDF) from the practice
 installation's encryption keys (settings.FIELD_ENCRYPTION_KEYS, or the key
-derived from SECRET_KEY; see stillhere/reflection/crypto.py), so nobody who
+derived from SECRET_KEY; see stillhere/lib/crypto.py), so nobody who
 can only edit the database can forge a row. Each row records which key
 sealed it (`key_id`), so after a key rotation the old rows still verify as
 long as the old key is configured.
@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.db import connections, transaction
 from django.utils import timezone
 
-from stillhere.reflection.crypto import keys as fernet_keys
+from stillhere.lib.crypto import keys as fernet_keys
 
 LOCK_ID = 7_301_172_017  # pg_advisory_xact_lock key for the audit chain
 VERSION = 1

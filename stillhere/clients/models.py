@@ -12,6 +12,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from stillhere.accounts.models import Membership, Practice
+from stillhere.lib.crypto import BlindIndexField, EncryptedCharField, EncryptedTextField
 
 STYLE_FLAGS = (
     ("avoidant", "Avoidant"),
@@ -34,13 +35,18 @@ class Client(models.Model):
     pronouns = models.CharField(max_length=40, blank=True)
     birth_date = models.DateField(null=True, blank=True)
 
-    email = models.CharField(max_length=254, blank=True)
-    phone = models.CharField(max_length=40, blank=True)
-    address_line1 = models.CharField(max_length=200, blank=True)
-    address_line2 = models.CharField(max_length=200, blank=True)
-    city = models.CharField(max_length=100, blank=True)
-    region = models.CharField(max_length=100, blank=True)
-    postal_code = models.CharField(max_length=20, blank=True)
+    # Contact details, notes and the emergency contact are encrypted at rest
+    # (stillhere/lib/crypto.py); the phone's blind index is what an inbound
+    # text is matched on, the email's what a lookup by address would use.
+    email = EncryptedCharField(max_length=254, blank=True)
+    phone = EncryptedCharField(max_length=40, blank=True)
+    email_index = BlindIndexField(source="email", kind="email")
+    phone_index = BlindIndexField(source="phone", kind="phone")
+    address_line1 = EncryptedCharField(max_length=200, blank=True)
+    address_line2 = EncryptedCharField(max_length=200, blank=True)
+    city = EncryptedCharField(max_length=100, blank=True)
+    region = EncryptedCharField(max_length=100, blank=True)
+    postal_code = EncryptedCharField(max_length=20, blank=True)
     country = models.CharField(max_length=2, blank=True)
 
     # Each channel needs its own consent; nothing is sent on a channel the
@@ -53,12 +59,12 @@ class Client(models.Model):
 
     # A current safety concern turns a missed session into a same-day check.
     safety_concern = models.BooleanField(default=False)
-    safety_note = models.TextField(blank=True)
+    safety_note = EncryptedTextField(blank=True)
     safety_since = models.DateField(null=True, blank=True)
     # Shown on a safety check only, and only with the client's say-so.
-    emergency_name = models.CharField(max_length=200, blank=True)
-    emergency_relationship = models.CharField(max_length=100, blank=True)
-    emergency_phone = models.CharField(max_length=40, blank=True)
+    emergency_name = EncryptedCharField(max_length=200, blank=True)
+    emergency_relationship = EncryptedCharField(max_length=100, blank=True)
+    emergency_phone = EncryptedCharField(max_length=40, blank=True)
     emergency_consent = models.BooleanField(
         default=False, help_text="The client agreed that this person may be called if we fear for their safety.")
 
@@ -210,7 +216,7 @@ class SessionMarker(models.Model):
 
     appointment = models.ForeignKey(Appointment, models.CASCADE, related_name="markers")
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    note = models.TextField(blank=True)
+    note = EncryptedTextField(blank=True)
     created_by = models.ForeignKey(Membership, models.SET_NULL, null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 

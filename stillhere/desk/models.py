@@ -10,6 +10,7 @@ from django.db import models
 
 from stillhere.accounts.models import Membership, Practice
 from stillhere.clients.models import Episode
+from stillhere.lib.crypto import EncryptedTextField
 
 
 class RiskReview(models.Model):
@@ -19,7 +20,7 @@ class RiskReview(models.Model):
     # The inbox's reason in words when it was reviewed: a different reason
     # later is something new, and the item comes back.
     reason = models.CharField(max_length=300)
-    note = models.TextField(blank=True)
+    note = EncryptedTextField(blank=True)
     created = models.DateTimeField()
 
     class Meta:

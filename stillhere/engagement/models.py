@@ -10,6 +10,7 @@ from django.db import models
 
 from stillhere.accounts.models import Membership, Practice
 from stillhere.clients.models import Episode
+from stillhere.lib.crypto import EncryptedTextField
 
 
 class StateChange(models.Model):
@@ -34,7 +35,7 @@ class StateChange(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.SCAN)
     by = models.ForeignKey(Membership, models.SET_NULL, null=True, blank=True)
-    note = models.TextField(blank=True)  # clinician's override note
+    note = EncryptedTextField(blank=True)  # clinician's override note (encrypted at rest)
     # Set once by the outreach tick when it has acted on this change.
     processed = models.DateTimeField(null=True, blank=True)
     # A missed session with a current safety concern needs a same-day check.

@@ -24,6 +24,8 @@ from datetime import date, datetime, timedelta, timezone
 import icalendar
 import recurring_ical_events
 
+from stillhere.lib.crypto import blind_index
+
 from . import values as v
 from .writer import split_name
 
@@ -281,23 +283,26 @@ def _person(text: str) -> str:
 
 
 class _ClientBook:
-    """The practice's clients by email and by name, to find the one an event means."""
+    """The practice's clients by email and by name, to find the one an event means.
+
+    Emails are encrypted at rest: they are matched on their blind index (a
+    keyed digest of the lower-cased address), so none is decrypted here."""
 
     def __init__(self, practice):
         from stillhere.clients.models import Client
 
         self.email, self.name, self.ids = {}, {}, set()
-        for ext, email, first, pref, last in Client.objects.filter(practice=practice).values_list(
-                "external_id", "email", "first_name", "preferred_name", "last_name"):
+        for ext, email_index, first, pref, last in Client.objects.filter(practice=practice).values_list(
+                "external_id", "email_index", "first_name", "preferred_name", "last_name"):
             self.ids.add(ext)
-            if email:
-                self.email.setdefault(email.lower(), ext)
+            if email_index:
+                self.email.setdefault(email_index, ext)
             for f in {first, pref} - {""}:
                 self.name.setdefault(v.norm(f"{f} {last}"), ext)
 
     def by_email(self, email, name):
         first, last = split_name(name)
-        ext = self.email.get(email) or self.name.get(v.norm(name)) or f"ics:{email}"[:100]
+        ext = self.email.get(blind_index("email", email)) or self.name.get(v.norm(name)) or f"ics:{email}"[:100]
         return ext, name, {"first_name": first, "last_name": last, "email": email}
 
     def by_name(self, name):

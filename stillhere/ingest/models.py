@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 
 from stillhere.accounts.models import Practice
+from stillhere.lib.crypto import EncryptedJSONField
 
 
 class ImportRun(models.Model):
@@ -33,7 +34,7 @@ class ImportRun(models.Model):
     options = models.JSONField(default=dict)   # file names, preset, calendar rule
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.UPLOADED)
     dry_run = models.BooleanField(default=False)
-    report = models.JSONField(null=True, blank=True)
+    report = EncryptedJSONField(null=True, blank=True)  # problems name values: encrypted at rest
     created = models.DateTimeField(auto_now_add=True)
     finished = models.DateTimeField(null=True, blank=True)
 

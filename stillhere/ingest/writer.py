@@ -18,6 +18,7 @@ from django.db import connection
 from django.db.models import Max, Min, Q
 
 from stillhere.clients.models import Appointment, Client, Episode, SessionMarker
+from stillhere.lib.crypto import refresh_blind_indexes
 from stillhere.measures.models import MeasureResult
 
 from .checks import ImportChecks, this_import
@@ -105,6 +106,8 @@ class Writer:
             if diff:
                 changed.append(c)
                 fields.update(diff)
+                # bulk_update skips pre_save: the blind indexes (phone, email) are refreshed here.
+                fields.update(refresh_blind_indexes(c))
         Client.objects.bulk_create(new, batch_size=CHUNK)
         if changed:
             Client.objects.bulk_update(changed, sorted(fields), batch_size=CHUNK)

@@ -8,7 +8,7 @@ the web app and worker keep writing), for PostgreSQL a `pg_dump` custom-format
 archive taken in the same snapshot the row counts were read in.
 
 The key is the newest of the practice's encryption keys (FIELD_ENCRYPTION_KEYS,
-else the one derived from SECRET_KEY; see stillhere/reflection/crypto.py), or a
+else the one derived from SECRET_KEY; see stillhere/lib/crypto.py), or a
 Fernet key in a file given with --key-file. Keep that key somewhere other than
 the backups: a backup is unreadable without it, and readable by anyone with it.
 
@@ -52,7 +52,7 @@ def _fernet(key_file: Path | None) -> MultiFernet:
         except ValueError:
             raise BackupError(f"The key file {key_file} does not hold a backup key "
                               "(one Fernet key per line, newest first).") from None
-    from stillhere.reflection.crypto import keys
+    from stillhere.lib.crypto import keys
 
     return MultiFernet([Fernet(k) for k in keys()])
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from stillhere.lib.crypto import blind_index
+
 from . import actions
 from .models import ChannelBlock, OutreachAttempt, OutreachStep, Reply
 from .sending import after_handoff
@@ -109,7 +111,11 @@ def receive_sms(params: dict, now) -> Result:
     sms = get_provider().parse_inbound(params)
     if not sms.sender or not sms.message_id:
         return Result(False, 400, "Missing From or MessageSid.")
-    attempts = OutreachAttempt.objects.filter(channel="sms", client__phone=sms.sender)
+    # The number is encrypted at rest: matched on its blind index (a keyed
+    # digest of the normalised number), never on the stored ciphertext.
+    digest = blind_index("phone", sms.sender)
+    attempts = OutreachAttempt.objects.filter(channel="sms", client__phone_index=digest) if digest else \
+        OutreachAttempt.objects.none()
     clients = set(attempts.values_list("practice_id", "client_id").distinct()[:2])
     if not clients:
         return Result(True, 200, "No outreach text went to this number; nothing was attached.")

@@ -17,6 +17,7 @@ from django.db import models
 from stillhere.accounts.models import Membership, Practice
 from stillhere.clients.models import Client, Episode
 from stillhere.engagement.models import StateChange
+from stillhere.lib.crypto import EncryptedBinaryField, EncryptedCharField, EncryptedTextField
 
 CHANNELS = (
     ("call", "Phone call"),
@@ -222,16 +223,17 @@ class OutreachStep(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCHEDULED)
     skip_reason = models.CharField(max_length=200, blank=True)
     outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
-    note = models.TextField(blank=True)
-    subject = models.CharField(max_length=200, blank=True)
-    body = models.TextField(blank=True)
+    # The draft, the call note and the override reason are encrypted at rest.
+    note = EncryptedTextField(blank=True)
+    subject = EncryptedCharField(max_length=200, blank=True)
+    body = EncryptedTextField(blank=True)
     findings = models.JSONField(default=list, blank=True)
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
                                     related_name="+")
     approved_at = models.DateTimeField(null=True, blank=True)
     # Why the clinician approved a draft the tone check found problems in;
     # empty for a clean draft. One rule for every channel (actions.approve).
-    override_reason = models.CharField(max_length=300, blank=True)
+    override_reason = EncryptedCharField(max_length=300, blank=True)
     # The claim: a token set by the conditional UPDATE that moves the step to
     # "sending"; `attempted` is set (conditionally on the same token) in the
     # transaction that writes the attempt row, just before the transport runs.
@@ -328,7 +330,7 @@ class Letter(models.Model):
     step = models.OneToOneField(OutreachStep, models.CASCADE, related_name="letter")
     attempt = models.OneToOneField(OutreachAttempt, models.CASCADE, related_name="letter")
     batch = models.ForeignKey(PrintBatch, models.PROTECT, related_name="letters")
-    pdf = models.BinaryField()
+    pdf = EncryptedBinaryField()  # encrypted at rest
     created = models.DateTimeField(auto_now_add=True)
 
 
@@ -373,7 +375,7 @@ class Reply(models.Model):
     episode = models.ForeignKey(Episode, models.SET_NULL, null=True, blank=True, related_name="+")
     step = models.ForeignKey(OutreachStep, models.SET_NULL, null=True, blank=True, related_name="replies")
     source = models.CharField(max_length=8, choices=Source.choices)
-    text = models.TextField(blank=True)
+    text = EncryptedTextField(blank=True)  # the client's own words: encrypted at rest
     # Provider message id (Message-ID, MessageSid): a replayed webhook with
     # the same id is recognised and changes nothing.
     provider_id = models.CharField(max_length=200, blank=True)
@@ -402,7 +404,7 @@ class Response(models.Model):
     client = models.ForeignKey(Client, models.CASCADE, related_name="outreach_responses")
     episode = models.ForeignKey(Episode, models.CASCADE, related_name="+")
     choice = models.CharField(max_length=8, choices=Choice.choices)
-    what_would_help = models.TextField(blank=True)
+    what_would_help = EncryptedTextField(blank=True)
     final_session = models.BooleanField(default=False)
     created = models.DateTimeField()
 
@@ -445,9 +447,9 @@ class OutboxMessage(models.Model):
 
     channel = models.CharField(max_length=10, choices=CHANNELS)
     sender = models.CharField(max_length=300, blank=True)
-    to = models.CharField(max_length=300)
-    subject = models.CharField(max_length=300, blank=True)
-    body = models.TextField()
+    to = EncryptedCharField(max_length=300)
+    subject = EncryptedCharField(max_length=300, blank=True)
+    body = EncryptedTextField()
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -12,7 +12,7 @@ from django.db import models
 from stillhere.accounts.models import Membership, Practice
 from stillhere.clients.models import Episode
 
-from .crypto import EncryptedTextField
+from stillhere.lib.crypto import EncryptedTextField
 
 
 class Reflection(models.Model):

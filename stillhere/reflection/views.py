@@ -14,8 +14,8 @@ from stillhere.accounts.permissions import visible_episodes
 from stillhere.audit.events import (ClientViewed, ConsultationShared, ConsultationViewed, ReflectionListViewed, ReflectionSaved, ReflectionViewed,
                                     record)
 from stillhere.clients.models import Episode
+from stillhere.lib.crypto import DecryptionError
 
-from .crypto import DecryptionError
 from .deidentify import consultation_summary
 from .facts import gather
 from .forms import ReflectionForm
@@ -88,8 +88,8 @@ def caseload_patterns(endings) -> dict:
 def review(request, episode_id):
     """Write or continue the review of one ending (the episode's clinician only)."""
     m = request.membership
-    episode = _own_episode_or_404(m, episode_id)
-    try:
+    try:  # the client's details and the reflection are both encrypted at rest
+        episode = _own_episode_or_404(m, episode_id)
         reflection = Reflection.objects.filter(episode=episode, author=m).first()
     except DecryptionError as e:
         return render(request, "reflection/unreadable.html", {"message": str(e)}, status=500)

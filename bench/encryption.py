@@ -1,0 +1,99 @@
+"""Benchmark: what encryption at rest costs. Encrypt and decrypt per field
+(typical sizes), then loading every client of a simulated practice as model
+objects with their encrypted columns (11 decrypted per client) beside the
+same query with those columns deferred (nothing decrypted), and the client
+search (names and record numbers, which are not encrypted) for scale.
+
+Runs in a fresh SQLite file; best of 5 after one warm-up.
+
+    .venv/bin/python bench/encryption.py [--clients 3000]
+"""
+
+import argparse
+import json
+import os
+import tempfile
+import time
+from datetime import date
+
+
+def best(fn, n=5):
+    fn()
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return min(times), out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--clients", type=int, default=3000)
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp()
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite3")
+    os.environ["STILLHERE_DATA_DIR"] = tmp
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stillhere.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from stillhere.accounts.models import Membership
+    from stillhere.clients.models import Client
+    from stillhere.clients.search import find_clients
+    from stillhere.lib import crypto
+    from stillhere.simulator.generate import simulate
+    from stillhere.simulator.load import load_simulation
+
+    samples = {
+        "email (24 chars)": "ana.abbott@example.org",
+        "phone (12)": "+15555550100",
+        "address line (20)": "4 Mill Lane, Flat 3",
+        "safety note (200)": "x" * 200,
+        "draft body (1,500)": "y" * 1500,
+        "import report (5 kB JSON)": json.dumps({"problems": [{"row": i, "column": "email", "value": "a@b.c"}
+                                                              for i in range(80)]}),
+    }
+    print("per value, best of 5 over 2,000 values:")
+    for label, text in samples.items():
+        enc, _ = best(lambda: [crypto.encrypt(text) for _ in range(2000)])
+        token = crypto.encrypt(text)
+        dec, _ = best(lambda: [crypto.decrypt(token) for _ in range(2000)])
+        print(f"  {label:28} encrypt {enc / 2000 * 1e6:6.1f} µs   decrypt {dec / 2000 * 1e6:6.1f} µs   "
+              f"stored {len(token):,} chars (from {len(text):,})")
+    pdf = os.urandom(30_000)
+    enc, _ = best(lambda: [crypto.encrypt_bytes(pdf) for _ in range(200)])
+    token = crypto.encrypt_bytes(pdf)
+    dec, _ = best(lambda: [crypto.decrypt_bytes(token) for _ in range(200)])
+    print(f"  {'letter PDF (30 kB)':28} encrypt {enc / 200 * 1e6:6.1f} µs   decrypt {dec / 200 * 1e6:6.1f} µs")
+    digest, _ = best(lambda: [crypto.blind_index("phone", "+1 555 555-0100") for _ in range(2000)])
+    print(f"  {'blind index (phone)':28} {digest / 2000 * 1e6:6.1f} µs")
+
+    sim = simulate(args.clients, seed=5, as_of=date(2026, 11, 1), n_clinicians=10)
+    practice, _ = load_simulation(sim, slug="bench-encryption")
+    director = Membership.objects.filter(practice=practice).first()
+    director.role = Membership.Role.DIRECTOR
+    director.save()
+    encrypted = [f.name for f in Client._meta.concrete_fields if isinstance(f, crypto.ENCRYPTED)]
+    Client.objects.filter(practice=practice).update(  # every encrypted column filled, as at a real practice
+        email="someone@example.org", phone="+15555550100", address_line1="4 Mill Lane", address_line2="Flat 3",
+        city="Fairhaven", region="Westshire", postal_code="FH1 2AB", safety_note="z" * 120,
+        emergency_name="A Person", emergency_relationship="Sister", emergency_phone="+15555550177")
+    qs = Client.objects.filter(practice=practice).order_by("id")
+    n = qs.count()
+    full, _ = best(lambda: list(qs.all()))
+    bare, _ = best(lambda: list(qs.defer(*encrypted)))
+    print(f"\n{n:,} clients loaded as model objects, {len(encrypted)} encrypted columns each:")
+    print(f"  with decryption {full * 1000:7.1f} ms   deferred (none decrypted) {bare * 1000:7.1f} ms   "
+          f"overhead {(full - bare) / n * 1e6:5.1f} µs per client ({full / bare:4.2f}x)")
+    some = qs[n // 2]
+    t, found = best(lambda: find_clients(practice, director.user, some.last_name))
+    print(f"  client search for a surname {t * 1000:7.1f} ms ({len(found)} found; reads no encrypted column "
+          f"to match, decrypts only the clients it shows)")
+
+
+if __name__ == "__main__":
+    main()
