@@ -145,7 +145,7 @@ def erase_client(client, actor=None, *, where: str) -> Erasure:
             erasure.counts["admin_log_entries"] += n
         contact = [v for v in (client.email, client.phone) if v]
         if contact:
-            n, _ = OutboxMessage.objects.filter(to__in=contact).delete()
+            n, _ = OutboxMessage.objects.filter(pk__in=[m.pk for m in OutboxMessage.to_any(contact)]).delete()
             erasure.counts["outbox_messages"] += n
         for d in WebhookDelivery.objects.filter(endpoint__practice=practice).only("id", "payload"):
             if _mentions(d.payload, [str(client.code).lower()]):

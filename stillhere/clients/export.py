@@ -146,7 +146,7 @@ def gather(client, include_reflections: bool = False) -> tuple[dict, list]:
         reflections.append(out)
 
     contact = [v for v in (client.email, client.phone) if v]
-    outbox = [row(o) for o in OutboxMessage.objects.filter(to__in=contact).order_by("created", "id")] if contact else []
+    outbox = [row(o) for o in OutboxMessage.to_any(contact)]
     checkin = CheckinInterval.objects.filter(client=client).first()
     record = {
         "format": FORMAT,

@@ -454,3 +454,13 @@ class OutboxMessage(models.Model):
 
     class Meta:
         ordering = ["-created", "-id"]
+
+    @classmethod
+    def to_any(cls, addresses) -> list["OutboxMessage"]:
+        """The messages kept for any of these addresses or numbers. The
+        recipient is stored encrypted (random ciphertext), so it is compared
+        after reading, never in SQL; the outbox is a demo's, small by nature."""
+        wanted = {a for a in addresses if a}
+        if not wanted:
+            return []
+        return [m for m in cls.objects.order_by("created", "id") if m.to in wanted]
