@@ -14,6 +14,7 @@ from stillhere.accounts.models import Membership
 from stillhere.audit.events import ClientCreated, EpisodeEnded, record
 from stillhere.clients.models import Client, Episode
 from stillhere.engagement.models import StateChange
+from stillhere.engagement.rescan import rescan_clients
 from stillhere.engagement.transitions import change_state
 
 from .errors import ApiError
@@ -58,6 +59,7 @@ def end_episode(membership: Membership, episode: Episode, reason: str, ended_on:
     stop_sequences(episode, "the episode ended", now, actor=membership.user)
     record(EpisodeEnded(practice=membership.practice, actor=membership.user, client=episode.client,
                         episode=episode))
+    rescan_clients(membership.practice, [episode.client_id], why="after an ending was recorded", now=now)
     return episode
 
 
@@ -87,4 +89,5 @@ def create_client(membership: Membership, fields: dict, clinician: Membership, s
     started = started or timezone.now().astimezone(practice.tz).date()
     Episode.objects.create(practice=practice, client=client, clinician=clinician, started=started)
     record(ClientCreated(practice=practice, actor=membership.user, client=client))
+    rescan_clients(practice, [client.pk], why="after a client was added")
     return client

@@ -37,7 +37,7 @@ SCAN_COLUMNS = [
     "max_late_recent", "last_attended_s", "last_missed_s", "last_missed_late", "last_cancel_s",
     "last_booking_made_s", "days_since_contact", "cadence_days", "missed_open", "srs_latest", "srs_prev",
     "alliance_low", "alliance_drop", "planned_end_s", "last_unrecorded_s", "outcome_pending",
-    "ended_s", "last_kept_s", "safety_s",
+    "ended_s", "last_kept_s", "safety_s", "last_word_s",
 ]
 
 def episodes(src: Sources, as_of_s: int, rules: Rules = Rules()) -> ibis.Table:

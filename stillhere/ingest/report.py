@@ -59,6 +59,7 @@ class ImportReport:
     warnings: list[Problem] = field(default_factory=list)
     warning_count: int = 0
     noshow_scored: int = 0      # booked appointments given a no-show risk at once
+    rescanned: int = 0          # clients whose states were brought up to date at once (-1: the rescan failed)
 
     @property
     def failed(self) -> bool:

@@ -70,9 +70,26 @@ def checked(batch, label, report):
     return kept
 
 
+def rescan_after_import(practice, clients, episodes) -> int:
+    """How many clients were rescanned (-1 when the rescan failed)."""
+    from stillhere.clients.models import Episode
+    from stillhere.engagement.rescan import FULL_ABOVE, rescan_quietly
+
+    episodes = [e for e in episodes if e]
+    if len(clients) + len(episodes) > FULL_ABOVE:   # a large import: the whole practice (rescan.py)
+        ids = set(practice.clients.values_list("id", flat=True))
+    else:
+        ids = set(clients) | set(Episode.objects.filter(practice=practice, pk__in=episodes)
+                                 .values_list("client_id", flat=True))
+    if not ids:
+        return 0
+    return len(ids) if rescan_quietly(practice, client_ids=ids, why="after an import") else -1
+
+
 def run_import(practice, source, *, dry_run: bool = False, actor=None, on_progress=None) -> ImportReport:
     report = ImportReport(kind=source.kind, files=source.labels(), dry_run=dry_run)
     tracker = Tracker(total_size(source.paths()), on_progress)
+    affected = ((), ())
     try:
         with transaction.atomic():
             writer = Writer(practice, report, source=source.kind)
@@ -87,6 +104,7 @@ def run_import(practice, source, *, dry_run: bool = False, actor=None, on_progre
                                                         ids=writer.appts_updated)
             if report.failed or dry_run:
                 raise _Rollback
+            affected = (writer.clients_changed, writer.touched)
     except _Rollback:
         pass
     except Exception as e:  # a defect, not bad input: say so, keep nothing, log no client data
@@ -96,6 +114,11 @@ def run_import(practice, source, *, dry_run: bool = False, actor=None, on_progre
     if on_progress:
         on_progress(tracker)
     report.status = "rejected" if report.failed else "checked" if dry_run else "imported"
+    if report.status == "imported":
+        # The scan follows the facts: the clients this import changed, now
+        # (engagement/rescan.py), after the import's own transaction, so a
+        # failure here never loses the import (the morning run catches up).
+        report.rescanned = rescan_after_import(practice, *affected)
     if report.status == "imported":
         record(ImportCompleted(practice=practice, actor=actor, kind=source.kind, totals=report.totals()))
     elif report.status == "rejected":
