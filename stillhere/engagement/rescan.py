@@ -49,14 +49,15 @@ def rescan_clients(practice, client_ids, *, why: str = "", now: datetime | None 
     """Rescan these clients' episodes; returns the ScanOutcome (None when
     there was nobody to rescan). The scan reads facts dated strictly
     before its moment, in whole seconds: a booking made this very second
-    would be invisible "as of now", so it looks one second on."""
+    would be invisible "as of now", so it looks two seconds on (PostgreSQL
+    rounds a fact's fraction of a second up where SQLite drops it)."""
     from .scan import scan_practice
 
     ids = sorted({int(c) for c in client_ids if c})
     if not ids:
         return None
     now = now or timezone.now()
-    as_of = now + timedelta(seconds=1)
+    as_of = now + timedelta(seconds=2)
     with transaction.atomic():
         if len(ids) > FULL_ABOVE:
             out = scan_practice(practice, as_of)
