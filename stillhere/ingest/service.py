@@ -86,7 +86,11 @@ def rescan_after_import(practice, clients, episodes) -> int:
     return len(ids) if rescan_quietly(practice, client_ids=ids, why="after an import") else -1
 
 
-def run_import(practice, source, *, dry_run: bool = False, actor=None, on_progress=None) -> ImportReport:
+def run_import(practice, source, *, dry_run: bool = False, actor=None, on_progress=None,
+               rescan: bool = True) -> ImportReport:
+    """`rescan=False` (the CLI's --no-rescan): a history loaded to be replayed
+    with `stillhere scan --as-of`, where a rescan as of now would put today's
+    states ahead of the replay."""
     report = ImportReport(kind=source.kind, files=source.labels(), dry_run=dry_run)
     tracker = Tracker(total_size(source.paths()), on_progress)
     affected = ((), ())
@@ -114,7 +118,7 @@ def run_import(practice, source, *, dry_run: bool = False, actor=None, on_progre
     if on_progress:
         on_progress(tracker)
     report.status = "rejected" if report.failed else "checked" if dry_run else "imported"
-    if report.status == "imported":
+    if report.status == "imported" and rescan:
         # The scan follows the facts: the clients this import changed, now
         # (engagement/rescan.py), after the import's own transaction, so a
         # failure here never loses the import (the morning run catches up).
