@@ -247,3 +247,20 @@ class ApiImportRescanTests(PrivateDataDir, RescanTestCase):
         self.assertEqual(r.status_code, 202, r.content)
         self.assertEqual([i.client.external_id for i in self.safety_items(self.alice)], ["tess"])
         self.assertEqual(ScanStatus.objects.get(practice=self.riverside).rescan_why, "after an import")
+
+    def test_an_outcome_recorded_through_the_api_rescans_at_once(self):
+        import json
+
+        from stillhere.api.models import ApiToken
+
+        self.import_csv(weekly("tess", 4))
+        e = self.episode("tess")
+        a = Appointment.objects.create(practice=self.riverside, episode=e, external_id="t-late",
+                                       start=timezone.now() - timedelta(hours=3), status="scheduled",
+                                       booked_at=timezone.now() - timedelta(days=6))
+        _, secret = ApiToken.issue(self.alice, "scheduler")
+        r = self.client.patch(f"/api/v1/appointments/{a.pk}", json.dumps({"status": "no_show"}),
+                              content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}")
+        self.assertEqual(r.status_code, 200, r.content)
+        e.refresh_from_db()
+        self.assertEqual(e.state, "missed")
