@@ -13,6 +13,7 @@ from ninja.responses import Status
 from stillhere.accounts.permissions import visible_episodes
 from stillhere.audit.events import AppointmentsListed, AppointmentWritten, record
 from stillhere.clients.models import Appointment
+from stillhere.engagement.rescan import rescan_clients
 from stillhere.ingest.writer import renumber_sessions
 
 from . import cursor, out
@@ -89,6 +90,7 @@ def add_appointment(request, payload: AppointmentCreate):
     renumber_sessions([e.pk])
     a.refresh_from_db()
     record(AppointmentWritten(practice=m.practice, actor=request.user, client=e.client, appointment=a, created=True))
+    rescan_clients(m.practice, [e.client_id], why="after a booking")
     return Status(201, AppointmentOut(**out.appointment(a, e.client.code)))
 
 
@@ -112,4 +114,5 @@ def update_appointment(request, appointment_id: int, payload: AppointmentUpdate)
         renumber_sessions([a.episode_id])
         a.refresh_from_db()
         record(AppointmentWritten(practice=m.practice, actor=request.user, client=a.episode.client, appointment=a))
+        rescan_clients(m.practice, [a.episode.client_id], why="after a session's outcome was recorded")
     return out.appointment(a, a.episode.client.code)

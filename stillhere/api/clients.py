@@ -11,6 +11,7 @@ from ninja.responses import Status
 from stillhere.accounts.permissions import get_client_or_404, visible_clients, visible_episodes
 from stillhere.audit.events import ClientListViewed, ClientUpdated, ClientViewed, record
 from stillhere.clients.models import Episode
+from stillhere.engagement.rescan import rescan_clients
 
 from . import cursor, out
 from .cursor import MAX_LIMIT
@@ -83,4 +84,5 @@ def update_client(request, code: UUID, payload: ClientUpdate):
         if changed:
             c.save(update_fields=changed)
             record(ClientUpdated(practice=m.practice, actor=request.user, client=c, fields=changed))
+            rescan_clients(m.practice, [c.pk], why="after a client's details were saved")
     return out.clients([c], visible_episodes(m))[0]

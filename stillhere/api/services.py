@@ -10,6 +10,7 @@ from django.utils import timezone
 from stillhere.accounts.models import Membership
 from stillhere.audit.events import ClientCreated, record
 from stillhere.clients.models import Client, Episode
+from stillhere.engagement.rescan import rescan_clients
 
 from .errors import ApiError
 
@@ -67,4 +68,5 @@ def create_client(membership: Membership, fields: dict, clinician: Membership, s
     started = started or timezone.now().astimezone(practice.tz).date()
     Episode.objects.create(practice=practice, client=client, clinician=clinician, started=started)
     record(ClientCreated(practice=practice, actor=membership.user, client=client))
+    rescan_clients(practice, [client.pk], why="after a client was added")
     return client

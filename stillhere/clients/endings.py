@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from stillhere.audit.events import EpisodeEnded, record
 from stillhere.engagement.models import StateChange
+from stillhere.engagement.rescan import rescan_clients
 from stillhere.engagement.transitions import change_state
 
 from .models import Appointment, Episode
@@ -75,4 +76,5 @@ def end_episode(member, episode: Episode, reason: str, ended_on: date, note: str
                  source=StateChange.Source.CLINICIAN, by=member, note=(note or "").strip()[:2000])
     stop_sequences(episode, "the episode ended", now, actor=member.user)
     record(EpisodeEnded(practice=member.practice, actor=member.user, client=episode.client, episode=episode))
+    rescan_clients(member.practice, [episode.client_id], why="after an ending was recorded", now=now)
     return episode

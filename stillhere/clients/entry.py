@@ -1,6 +1,7 @@
 """Manual entry: a client, a booking, an outcome or a break typed in by a
-person, written through the same Writer the imports use, then the practice
-re-scanned so the client's state (missed, re-engaged...) is right at once.
+person, written through the same Writer the imports use, then the client's
+episodes rescanned (engagement/rescan.py) so their state (missed,
+re-engaged...) is right at once.
 
 Everything a form sends goes through one small function here, so the web
 pages (and later the API) stay thin. Each write is one transaction and
@@ -50,14 +51,13 @@ def _run(practice, work):
     return result
 
 
-def rescan(practice, now=None) -> None:
-    """States and risks as of just after this write, so the inbox and the
-    client page agree with what was just typed. The scan reads facts dated
-    strictly before its moment, in whole seconds: a booking made this very
-    second would be invisible to a scan "as of now", so it looks one second on."""
-    from stillhere.engagement.scan import scan_practice
+def rescan(practice, now=None, *, client=None, why: str = "") -> None:
+    """States and risks of this client's episodes as of just after this write
+    (engagement/rescan.py: the scan itself, restricted to them), so the inbox
+    and the client page agree with what was just typed."""
+    from stillhere.engagement.rescan import rescan_clients
 
-    scan_practice(practice, (now or timezone.now()) + timedelta(seconds=1))
+    rescan_clients(practice, [client.pk], why=why, now=now or timezone.now())
 
 
 def save_client(membership, values: dict, *, client: Client | None = None, clinician=None,
@@ -86,9 +86,13 @@ def save_client(membership, values: dict, *, client: Client | None = None, clini
     changed = sorted(k for k in (*CLIENT_FIELDS, *EXTRA_FIELDS) if client is None or before[k] != getattr(saved, k))
     record(ClientSaved(practice=practice, actor=membership.user, client=saved, created=client is None,
                        fields=changed))
-    if client is not None and ("safety_concern" in changed or "do_not_contact" in changed):
-        rescan(practice, now)
+    if client is None or ("safety_concern" in changed or "do_not_contact" in changed):
+        rescan(practice, now, client=saved, why="after a client's details were saved")
     return saved
+
+
+RESCAN_WHY = {"rescheduled": "after a session was moved", "cancelled": "after a cancellation",
+              "outcome": "after a session's outcome was recorded"}
 
 
 def open_episode(client) -> Episode | None:
@@ -110,7 +114,7 @@ def book(membership, client, start: datetime, *, duration_min: int = 50, clinici
     appt = Appointment.objects.get(practice=membership.practice, external_id=ext)
     record(AppointmentSaved(practice=membership.practice, actor=membership.user, client=client, appointment=appt,
                             action="booked", status=appt.status))
-    rescan(membership.practice, now)
+    rescan(membership.practice, now, client=client, why="after a booking")
     return appt
 
 
@@ -128,7 +132,7 @@ def _update(membership, appt: Appointment, values: dict, action: str, now=None) 
     appt.refresh_from_db()
     record(AppointmentSaved(practice=membership.practice, actor=membership.user, client=client, appointment=appt,
                             action=action, status=appt.status))
-    rescan(membership.practice, now)
+    rescan(membership.practice, now, client=client, why=RESCAN_WHY.get(action, "after a session was updated"))
     return appt
 
 
@@ -178,5 +182,5 @@ def record_break(membership, client, starts, ends, reason: str = "", now=None) -
                                     reason=reason[:200], created_by=membership)
     record(BreakRecorded(practice=membership.practice, actor=membership.user, client=client,
                          days=(ends - starts).days + 1))
-    rescan(membership.practice, now)
+    rescan(membership.practice, now, client=client, why="after a break was recorded")
     return b

@@ -70,3 +70,34 @@ class PlannedBreak(models.Model):
 
     def __str__(self) -> str:
         return f"Break {self.starts} to {self.ends}"
+
+
+class ScanTarget(models.Model):
+    """The clients a rescan is restricted to (rescan.py), for the length of
+    its own transaction only.
+
+    A rescan writes its clients here, runs the scan's one query restricted to
+    `client_id IN (SELECT client_id FROM this table)`, and deletes them again
+    before its transaction ends. Other transactions never see uncommitted
+    rows, so concurrent rescans cannot see each other's targets, and the
+    compiled query stays the same whatever the clients are (features/
+    compiled.py compiles it once; a query with the ids written into it would
+    be compiled afresh, about a second, on every rescan)."""
+
+    client_id = models.BigIntegerField()
+
+
+class ScanStatus(models.Model):
+    """When a practice's engagement states were last brought up to date: the
+    whole practice (the morning run) and the latest rescan of a few clients
+    after a change. One row per practice, shown on the inbox as "Last checked"."""
+
+    practice = models.OneToOneField(Practice, models.CASCADE, related_name="scan_status")
+    full_at = models.DateTimeField(null=True, blank=True)
+    rescan_at = models.DateTimeField(null=True, blank=True)
+    # What prompted the latest rescan, in words ("after an import").
+    rescan_why = models.CharField(max_length=80, blank=True)
+    rescan_clients = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Scan status of practice {self.practice_id}"

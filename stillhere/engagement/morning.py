@@ -14,6 +14,7 @@ from pathlib import Path
 from stillhere.accounts.models import Practice
 from stillhere.lib.progress import Progress
 
+from .rescan import note_full_scan
 from .scan import ScanOutcome, scan_practice
 
 
@@ -32,5 +33,7 @@ def morning_run(practice: Practice, as_of: datetime, *, store: bool = True, prog
     if store:
         refit_if_due(practice, as_of)
     outcome = scan_practice(practice, as_of, store=store, progress=progress, snapshot=snapshot, engine=engine)
+    if store:
+        note_full_scan(practice, as_of)   # the inbox's "Last checked"
     reminders = plan_reminders(practice, as_of) if store else 0
     return MorningRun(outcome, reminders)

@@ -21,6 +21,7 @@ from stillhere.features.snapshot import SnapshotError
 from stillhere.risk import default_model
 
 from . import query
+from .rescan import note_full_scan
 from .rules import Rules
 from .scan import ScanOutcome, scan_practice
 
@@ -65,6 +66,8 @@ def scan_all_practices(folder, as_of: datetime, engine: str = "duckdb",
             mine = df[practice_of == p.id].sort_values("episode_id", ignore_index=True)
             ahead = noshows[ahead_of == p.id].reset_index(drop=True)
             outcomes[p.id] = scan_practice(p, as_of, store=store, frames=(mine, ahead))
+            if store:
+                note_full_scan(p, as_of)
     return [(p, outcomes[p.id]) for p in practices]
 
 

@@ -37,7 +37,7 @@ SCAN_COLUMNS = [
     "max_late_recent", "last_attended_s", "last_missed_s", "last_missed_late", "last_cancel_s",
     "last_booking_made_s", "days_since_contact", "cadence_days", "missed_open", "srs_latest", "srs_prev",
     "alliance_low", "alliance_drop", "planned_end_s", "last_unrecorded_s", "outcome_pending",
-    "ended_s", "last_kept_s", "safety_s",
+    "ended_s", "last_kept_s", "safety_s", "last_word_s",
 ]
 
 def episodes(src: Sources, as_of_s: int, rules: Rules = Rules()) -> ibis.Table:
@@ -76,9 +76,13 @@ def scan_frames(src: Sources, as_of_s: int, key: tuple, rules: Rules = Rules(), 
         # The no-show score runs in an in-process DuckDB over a copy of the
         # few columns it reads (noshow.portable says why).
         rows = compiled.run(src.backend, ("episodes", *key), lambda t: episodes(src, t, rules), as_of_s)
-        local = noshow.portable(src)
+        local = noshow.portable(src, ("portable", *key))
         try:
-            return rows, noshow_scores(local, as_of_s, weights, utc_offset_s).to_pyarrow().to_pandas()
+            # The copy's tables have the same names every time, so its query
+            # too is compiled once (a second of a rescan's time otherwise).
+            lkey = ("noshow-portable", *nkey, local.reminders is None)
+            return rows, compiled.arrow(local.backend, lkey, lambda t: noshow_scores(local, t, weights, utc_offset_s),
+                                        as_of_s).to_pandas()
         finally:
             local.backend.disconnect()
     con = src.backend

@@ -12,8 +12,12 @@ move episodes, and the scan must respect that:
 - a clinician's override holds until something new happens (a session, a
   missed session, a cancellation or a booking after the override);
 - `missed`, `lapsed` and `reaching_out` become `re_engaged` when the client
-  comes to a session or books one after the trouble began; `reaching_out`
+  comes to a session, books one, or is heard from (a call logged as spoken,
+  a reply, a response-page answer) after the trouble began; `reaching_out`
   otherwise belongs to outreach and is left alone;
+- a missed session that becomes a safety check (the concern was noted
+  after the miss) is recorded again as `missed`, now with the same-day
+  check, also while outreach runs (outreach then starts the safety call);
 - `re_engaged` holds for RE_ENGAGED_DAYS unless new trouble starts;
 - `returned` (a new episode after an earlier one) holds until the first
   session of the new episode.
@@ -73,13 +77,20 @@ def decide(episode: Episode, row: dict, as_of: datetime, override_at: datetime |
     if override_at and latest_fact_s(row) <= override_at.timestamp():
         return None
     since_s = int(episode.state_since.timestamp()) if episode.state_since else 0
+    if row["safety_check"] and cur in (S.MISSED, S.REACHING_OUT) and not _checking_safety(episode):
+        # A safety concern noted after the miss (an import, the client page):
+        # the same-day check now, even while outreach is already running.
+        return Target(S.MISSED, "safety_no_show", detail_for(row, tz), _dt(row["derived_at_s"]), True)
 
     if cur in TROUBLE:
         came, booked = _s(row["last_attended_s"]), _s(row["last_booking_made_s"])
-        if max(came, booked) > since_s and derived not in (S.MISSED, S.LAPSED):
-            if came >= booked:
+        word = _s(row.get("last_word_s"))   # a call logged as spoken, a reply, a response-page answer
+        if max(came, booked, word) > since_s and derived not in (S.MISSED, S.LAPSED):
+            if came >= max(booked, word):
                 return Target(S.RE_ENGAGED, "attended", "Came to a session after the gap", _dt(came))
-            return Target(S.RE_ENGAGED, "rebooked", "Booked a new session", _dt(booked))
+            if booked >= word:
+                return Target(S.RE_ENGAGED, "rebooked", "Booked a new session", _dt(booked))
+            return Target(S.RE_ENGAGED, "word", "Heard from them after the missed session", _dt(word))
         if cur == S.REACHING_OUT:
             return None
     elif cur == S.RE_ENGAGED:
@@ -92,6 +103,14 @@ def decide(episode: Episode, row: dict, as_of: datetime, override_at: datetime |
         return None
     return Target(derived, row["derived_reason"], detail_for(row, tz), _dt(row["derived_at_s"]),
                   bool(row["safety_check"]))
+
+
+def _checking_safety(episode: Episode) -> bool:
+    """Whether the episode's latest state change already asks for a same-day safety check."""
+    from .models import StateChange
+
+    last = StateChange.objects.filter(episode=episode).order_by("-id").values_list("safety_check", flat=True).first()
+    return bool(last)
 
 
 def _came_back_after_final(episode: Episode, row: dict, tz) -> Target | None:

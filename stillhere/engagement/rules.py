@@ -9,9 +9,10 @@ The rules, first match wins:
   - with a current safety concern: `missed` with a same-day safety check,
     never a waiting period;
   - otherwise `missed` while the missed session is recent;
-- nothing booked, no planned break, and the gap since the last session is
-  longer than the client's own rhythm times the practice's lapse factor
-  (never less than MIN_LAPSE_DAYS): `lapsed`;
+- nothing booked, no planned break, and the gap since the last session (or
+  the last word from the client: a call logged as spoken, a reply, a
+  response-page answer) is longer than the client's own rhythm times the
+  practice's lapse factor (never less than MIN_LAPSE_DAYS): `lapsed`;
 - a cancellation with no rebooking yet, or a high dropout risk: `watch`;
 - otherwise `active`.
 
@@ -68,12 +69,16 @@ def derive(f: ibis.Table, rules: Rules = Rules()) -> ibis.Table:
     holds_days = ibis.greatest(lapse_days, MISSED_HOLDS_DAYS)
     missed = (f.missed_open & (f.days_since_missed <= holds_days)
               & ~(pending & (f.last_unrecorded_s > f.last_missed_s.fill_null(zero))))
+    # Word from the client (a call logged as spoken, a reply, a response-page
+    # answer) restarts the lapse clock as a session does: they are not quiet.
+    word_s = f.last_word_s.fill_null(zero)
     # An unanswered missed session becomes a lapse only once "missed" has run its course.
     # floor() first: SQLite's CAST truncates a fraction where DuckDB and
     # PostgreSQL round it, and the moment a lapse began must not depend on that.
-    lapse_at = ibis.greatest(last_contact_s + (lapse_days * DAY).floor().cast("int64"),
+    lapse_at = ibis.greatest(ibis.greatest(last_contact_s, word_s) + (lapse_days * DAY).floor().cast("int64"),
                              ibis.ifelse(f.missed_open, f.last_missed_s + (holds_days * DAY).floor().cast("int64"), 0))
-    lapsed = ~f.has_next & ~f.in_break & (f.days_since_contact > lapse_days) & ~pending
+    heard = (T - word_s) <= (lapse_days * DAY)
+    lapsed = ~f.has_next & ~f.in_break & (f.days_since_contact > lapse_days) & ~pending & ~heard
     watch_cancel = f.cancel_no_rebook & ~f.in_break
     watch_risk = f.risk >= WATCH_RISK
 

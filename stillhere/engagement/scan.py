@@ -50,14 +50,14 @@ class ScanOutcome:
 
 
 def scored_frame(practice: Practice, as_of: datetime, snapshot: Path | None = None,
-                 engine: str = "duckdb") -> tuple[pd.DataFrame, pd.DataFrame]:
+                 engine: str = "duckdb", targeted: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Features, scores and derived states for the practice's episodes, and
     no-show scores for their upcoming appointments, as of `as_of`: in the
     database, or over a snapshot of it (`stillhere snapshot`) in DuckDB or
-    Spark (`engine`)."""
+    Spark (`engine`). `targeted`: only the clients a rescan listed (rescan.py)."""
     T = int(as_of.timestamp())
     if snapshot is None:
-        src = from_django(practice.id)
+        src = from_django(practice.id, targeted=targeted)
         if src.backend.name == "postgres":
             src.backend.raw_sql(PG_SESSION)
     else:
@@ -65,7 +65,7 @@ def scored_frame(practice: Practice, as_of: datetime, snapshot: Path | None = No
         src = from_snapshot(snapshot) if engine == "duckdb" else from_snapshot_spark(snapshot)
     rules = Rules.for_practice(practice)
     offset = int(as_of.astimezone(practice.tz).utcoffset().total_seconds())
-    key = (src.backend.name, snapshot is not None, practice.id, rules, default_model.MODEL_VERSION)
+    key = (src.backend.name, snapshot is not None, practice.id, rules, default_model.MODEL_VERSION, targeted)
     df, noshows = query.scan_frames(src, T, key, rules, offset, weights_for(practice))
     if not isinstance(df, pd.DataFrame):
         df = df.to_pandas()
@@ -93,10 +93,12 @@ def _check_snapshot(folder: Path, practice: Practice, as_of: datetime) -> None:
 
 def scan_practice(practice: Practice, as_of: datetime, store: bool = True,
                   progress: Progress | None = None, snapshot: Path | None = None,
-                  engine: str = "duckdb", frames: tuple | None = None) -> ScanOutcome:
-    """`frames`: this practice's part of a scan of many (platform_scan.py)."""
+                  engine: str = "duckdb", frames: tuple | None = None, targeted: bool = False) -> ScanOutcome:
+    """`frames`: this practice's part of a scan of many (platform_scan.py).
+    `targeted`: the same scan, restricted to the clients a rescan listed
+    (rescan.py: rescan_episodes)."""
     progress = progress or Progress(1, stream=io.StringIO())  # not a terminal: draws nothing
-    df, upcoming = frames if frames is not None else scored_frame(practice, as_of, snapshot, engine)
+    df, upcoming = frames if frames is not None else scored_frame(practice, as_of, snapshot, engine, targeted)
     progress.total = max(len(df), 1)
     progress.advance(0, "Scanning episodes")
     out = ScanOutcome(as_of)
@@ -114,9 +116,12 @@ def scan_practice(practice: Practice, as_of: datetime, store: bool = True,
         u["reasons"] = noshow.reasons(u)
         noshow_rows.append(u)
         by_episode.setdefault(u["episode_id"], []).append(u)
-    overrides = dict(StateChange.objects.filter(practice=practice, source=StateChange.Source.CLINICIAN)
+    mine = StateChange.objects.filter(practice=practice)
+    if targeted:
+        mine = mine.filter(episode_id__in=list(episodes))
+    overrides = dict(mine.filter(source=StateChange.Source.CLINICIAN)
                      .values("episode_id").annotate(last=Max("at")).values_list("episode_id", "last"))
-    state_reasons = _state_reasons(practice)
+    state_reasons = _state_reasons(mine)
 
     scores, current, noshows = [], [], []
     noshow_version = weights_for(practice).version
@@ -174,9 +179,9 @@ def scan_practice(practice: Practice, as_of: datetime, store: bool = True,
     return out
 
 
-def _state_reasons(practice: Practice) -> dict[int, str]:
+def _state_reasons(changes) -> dict[int, str]:
     """{episode id: the words of its latest state change}, in one query."""
-    last = StateChange.objects.filter(practice=practice).values("episode_id").annotate(m=Max("id")).values("m")
+    last = changes.values("episode_id").annotate(m=Max("id")).values("m")
     return dict(StateChange.objects.filter(id__in=last).values_list("episode_id", "detail"))
 
 

@@ -32,9 +32,11 @@ def change_state(episode: Episode, new_state: str, reason: str, *, detail: str =
                  at: datetime | None = None, source: str = StateChange.Source.SCAN, by=None,
                  note: str = "", safety_check: bool = False) -> StateChange | None:
     """Move `episode` to `new_state`; returns the StateChange, or None when the
-    episode was already in that state or another process changed it first."""
+    episode was already in that state or another process changed it first.
+    The one change within a state: a missed session that now calls for a
+    same-day safety check (reconcile.py), recorded with `safety_check`."""
     old = episode.state
-    if old == new_state:
+    if old == new_state and not safety_check:
         return None
     at = at or timezone.now()
     fields = {"state": new_state, "state_since": at}

@@ -11,6 +11,7 @@ from stillhere.accounts.decorators import member_required
 from stillhere.audit.events import InboxViewed, record
 
 from .inbox import GROUP_TITLES, KIND_OF, KIND_WORDS, KINDS, cards, filtered, needs_attention, recent_changes
+from .rescan import last_checked
 
 
 def inbox_filter(m, params) -> tuple[int | None, str]:
@@ -66,6 +67,7 @@ def inbox(request):
         "groups": groups, "changes": changes, "now": now,
         "tz": m.practice.timezone, "clinicians": clinicians, "clinician": clinician, "kind": kind,
         "back": "/?" + query if query else "/", "filter_key": (clinician, kind),
+        "last_checked": last_checked(m.practice, now),
     })
 
 

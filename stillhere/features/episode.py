@@ -140,9 +140,14 @@ def episode_features(src: Sources, as_of_s: int, w: Windows = Windows(),
     br = br.filter((br.starts_s <= T) & (br.ends_s > T))
     breaks = br.group_by("episode_id").agg(in_break=br.count())
 
+    # Word from the client (a call logged as spoken, a reply, a response-page
+    # answer): contact after a missed session, as much as a booking is.
+    parts = [history, ratings, breaks]
+    if src.words is not None:
+        wd = src.words.filter(src.words.at_s < T)
+        parts.append(wd.group_by("episode_id").agg(last_word_s=wd.at_s.max()))
     # One flat chain of joins (each side keyed by its own name), so that
     # SQLite's parser is not asked to nest a subquery per join.
-    parts = [history, ratings, breaks]
     parts = [p.rename({f"k{i}": "episode_id"}) for i, p in enumerate(parts)]
     j = e
     for i, p in enumerate(parts):
@@ -155,6 +160,8 @@ def episode_features(src: Sources, as_of_s: int, w: Windows = Windows(),
         j = j.left_join(c, e.client_id == c.kc)
         drop.append("kc")
     f = j.drop(*drop)
+    if "last_word_s" not in f.columns:
+        f = f.mutate(last_word_s=ibis.null("int64"))
     f = f.mutate(last_missed_s=f.last_missed_p // 2, last_missed_late=(f.last_missed_p % 2 == 1).fill_null(False))
     zero = ibis.literal(0, "int64")
     n_att = f.n_attended.fill_null(0)
@@ -163,8 +170,9 @@ def episode_features(src: Sources, as_of_s: int, w: Windows = Windows(),
     cadence = ibis.greatest(ibis.least(cadence, w.max_cadence_days), w.min_cadence_days)
     last_contact_s = f.last_attended_s.fill_null(f.started_s)
     last_missed = f.last_missed_s
-    contact_after_missed = (f.last_attended_s.fill_null(zero) > last_missed) | (
-        f.last_booking_made_s.fill_null(zero) > last_missed)
+    contact_after_missed = ((f.last_attended_s.fill_null(zero) > last_missed)
+                            | (f.last_booking_made_s.fill_null(zero) > last_missed)
+                            | (f.last_word_s.fill_null(zero) > last_missed))
     cancel_no_rebook = (
         f.last_cancel_s.notnull()
         & (f.last_cancel_s > f.last_attended_s.fill_null(zero))

@@ -52,6 +52,10 @@ class Sources:
     rating_summaries: ibis.Table | None = None
     # Appointment reminders handed off: appointment_id, sent_s (risk/noshow.py).
     reminders: ibis.Table | None = None
+    # Word from the client logged in the practice: episode_id, at_s (a call
+    # logged as spoken, a reply, an answer on the response page). Optional:
+    # snapshots and the simulator have none.
+    words: ibis.Table | None = None
 
 
 def _epoch(col):
@@ -102,8 +106,13 @@ class _DjangoSQLite(SQLiteBackend):
             cur.close()
 
 
-def from_django(practice_id: int | None = None) -> Sources:
-    """Canonical tables over the Django database, optionally one practice's."""
+def from_django(practice_id: int | None = None, targeted: bool = False) -> Sources:
+    """Canonical tables over the Django database, optionally one practice's.
+
+    `targeted`: only the clients listed in engagement_scantarget (a rescan
+    of a few clients, engagement/rescan.py): every table is restricted by a
+    subquery on it, so the query's text, and its compiled form, stay the
+    same whichever clients are listed."""
     from django.db import connection
 
     connection.ensure_connection()
@@ -122,6 +131,10 @@ def from_django(practice_id: int | None = None) -> Sources:
     b = con.table("engagement_plannedbreak")
     if practice_id is not None:
         a, e, c, m, b = (t.filter(t.practice_id == practice_id) for t in (a, e, c, m, b))
+    if targeted:
+        wanted = con.table("engagement_scantarget").client_id
+        e, c, m = e.filter(e.client_id.isin(wanted)), c.filter(c.id.isin(wanted)), m.filter(m.client_id.isin(wanted))
+        a, b = a.filter(a.episode_id.isin(e.id)), b.filter(b.episode_id.isin(e.id))
 
     marks = mk.group_by(appointment_id=mk.appointment_id).agg(
         hard=(mk.kind == "hard_session").cast("int32").max(),
@@ -154,24 +167,45 @@ def from_django(practice_id: int | None = None) -> Sources:
     breaks = b.select(episode_id=b.episode_id, starts_s=_date_epoch(b.starts),
                       ends_s=_date_epoch(b.ends) + DAY)
     return Sources(_with_episode_end(appts, episodes), episodes, clients, _with_episode_end(measures, episodes),
-                   breaks, con, reminders=_reminders(con, practice_id))
+                   breaks, con, reminders=_reminders(con, practice_id, e if targeted else None),
+                   words=_words(con, practice_id, e if targeted else None))
 
 
 # Step statuses in which a reminder reached the client (outreach.models.OutreachStep.HANDED_OFF).
 _HANDED_OFF = ("sent", "to_print", "posted", "to_call", "logged")
 
 
-def _reminders(con, practice_id) -> ibis.Table:
+def _reminders(con, practice_id, episodes=None) -> ibis.Table:
     """Reminders handed off, one row each, for the no-show score's "reminded" signal."""
     st, sq = con.table("outreach_outreachstep"), con.table("outreach_sequence")
     if practice_id is not None:
         st = st.filter(st.practice_id == practice_id)
+    if episodes is not None:
+        st = st.filter(st.episode_id.isin(episodes.id))
     st = st.filter(st.status.isin(_HANDED_OFF) & st.finished.notnull()).select(
         k_seq=st.sequence_id, finished=st.finished)
     sq = sq.filter((sq.kind == "reminder") & sq.appointment_id.notnull()).select(
         k_id=sq.id, appointment_id=sq.appointment_id)
     j = st.inner_join(sq, st.k_seq == sq.k_id)
     return j.select(appointment_id=j.appointment_id, sent_s=_epoch(j.finished))
+
+
+def _words(con, practice_id, episodes=None) -> ibis.Table:
+    """Word from the client after the practice reached out, one row each
+    (episode_id, at_s): a call logged as "spoke", a reply (email, text,
+    letter, a call they made), an answer on the response page. The scan
+    counts it as contact after a missed session (features/episode.py), as
+    the inbox does at once (engagement/inbox.py, _with_word)."""
+    st, rp, rs = (con.table(n) for n in ("outreach_outreachstep", "outreach_reply", "outreach_response"))
+    if practice_id is not None:
+        st, rp, rs = (t.filter(t.practice_id == practice_id) for t in (st, rp, rs))
+    if episodes is not None:
+        st, rp, rs = (t.filter(t.episode_id.isin(episodes.id)) for t in (st, rp, rs))
+    spoke = st.filter((st.outcome == "spoke") & st.finished.notnull())
+    rp = rp.filter(rp.episode_id.notnull())
+    parts = [t.select(episode_id=t.episode_id.cast("int64"), at_s=_epoch(col).cast("int64"))
+             for t, col in ((spoke, spoke.finished), (rp, rp.received), (rs, rs.created))]
+    return parts[0].union(parts[1]).union(parts[2])
 
 
 @ibis.udf.scalar.builtin(name="epoch_us")

@@ -60,6 +60,7 @@ class ImportReport:
     warning_count: int = 0
     noshow_scored: int = 0      # booked appointments given a no-show risk at once
     returns_inferred: int = 0   # new episodes begun after a long silence (silence.py)
+    rescanned: int = 0          # clients whose states were brought up to date at once (-1: the rescan failed)
 
     @property
     def failed(self) -> bool:

@@ -69,9 +69,30 @@ def checked(batch, label, report):
     return kept
 
 
-def run_import(practice, source, *, dry_run: bool = False, actor=None, on_progress=None) -> ImportReport:
+def rescan_after_import(practice, clients, episodes) -> int:
+    """How many clients were rescanned (-1 when the rescan failed)."""
+    from stillhere.clients.models import Episode
+    from stillhere.engagement.rescan import FULL_ABOVE, rescan_quietly
+
+    episodes = [e for e in episodes if e]
+    if len(clients) + len(episodes) > FULL_ABOVE:   # a large import: the whole practice (rescan.py)
+        ids = set(practice.clients.values_list("id", flat=True))
+    else:
+        ids = set(clients) | set(Episode.objects.filter(practice=practice, pk__in=episodes)
+                                 .values_list("client_id", flat=True))
+    if not ids:
+        return 0
+    return len(ids) if rescan_quietly(practice, client_ids=ids, why="after an import") else -1
+
+
+def run_import(practice, source, *, dry_run: bool = False, actor=None, on_progress=None,
+               rescan: bool = True) -> ImportReport:
+    """`rescan=False` (the CLI's --no-rescan): a history loaded to be replayed
+    with `stillhere scan --as-of`, where a rescan as of now would put today's
+    states ahead of the replay."""
     report = ImportReport(kind=source.kind, files=source.labels(), dry_run=dry_run)
     tracker = Tracker(total_size(source.paths()), on_progress)
+    affected = ((), ())
     try:
         with transaction.atomic():
             writer = Writer(practice, report, source=source.kind)
@@ -91,6 +112,7 @@ def run_import(practice, source, *, dry_run: bool = False, actor=None, on_progre
                                                         ids=writer.appts_updated)
             if report.failed or dry_run:
                 raise _Rollback
+            affected = (writer.clients_changed, writer.touched)
     except _Rollback:
         pass
     except Exception as e:  # a defect, not bad input: say so, keep nothing, log no client data
@@ -100,6 +122,11 @@ def run_import(practice, source, *, dry_run: bool = False, actor=None, on_progre
     if on_progress:
         on_progress(tracker)
     report.status = "rejected" if report.failed else "checked" if dry_run else "imported"
+    if report.status == "imported" and rescan:
+        # The scan follows the facts: the clients this import changed, now
+        # (engagement/rescan.py), after the import's own transaction, so a
+        # failure here never loses the import (the morning run catches up).
+        report.rescanned = rescan_after_import(practice, *affected)
     if report.status == "imported":
         record(ImportCompleted(practice=practice, actor=actor, kind=source.kind, totals=report.totals()))
     elif report.status == "rejected":

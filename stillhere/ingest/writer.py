@@ -69,6 +69,9 @@ class Writer:
         self.episode_ext: dict[str, dict] = {}
         self.episode_by_id: dict[int, dict] = {}
         self.touched: set[int] = set()
+        # Clients whose own row, episodes or measures this write created or
+        # changed: with `touched`, what the rescan after it covers.
+        self.clients_changed: set[int] = set()
         self.measure_keys: dict[str, int] = {}
         self._pending: list[dict] = []
         self._check_measure = None
@@ -113,6 +116,7 @@ class Writer:
             Client.objects.bulk_update(changed, sorted(fields), batch_size=CHUNK)
         for c in new + changed + list(existing.values()):
             self.client_pk[c.external_id] = c.pk
+        self.clients_changed.update(c.pk for c in new + changed)
         self.report.count("clients", "created", len(new))
         self.report.count("clients", "updated", len(changed))
         self.report.count("clients", "unchanged", len(rows) - len(new) - len(changed))
@@ -224,6 +228,7 @@ class Writer:
                 e["previous_id"] = self.episode_ext[prev]["id"]
                 links.append(Episode(pk=e["id"], previous_id=e["previous_id"]))
         Episode.objects.bulk_update(links, ["previous"], batch_size=CHUNK)
+        self.clients_changed.update(e["client_id"] for e in [e for e, _ in new] + changed)
         self.report.count("episodes", "created", len(new))
         self.report.count("episodes", "updated", len(changed))
 
@@ -415,6 +420,7 @@ class Writer:
                     setattr(m, k, val)
                 changed.append(m)
         MeasureResult.objects.bulk_create(new, batch_size=CHUNK)
+        self.clients_changed.update(m.client_id for m in new + changed)
         if changed:
             MeasureResult.objects.bulk_update(changed, ["client_id", "instrument", "taken_on", "taken_at", "items",
                                                         "total", "episode_id", "source"], batch_size=CHUNK)

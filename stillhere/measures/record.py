@@ -46,7 +46,7 @@ def episode_on(client: Client, day: date) -> Episode | None:
 def record_result(client: Client, instrument: str, items=None, total=None, *, taken_on: date | None = None,
                   taken_at: datetime | None = None, appointment: Appointment | None = None,
                   source: str = "manual", external_id: str = "", actor=None, registry=None,
-                  audit: bool = True) -> MeasureResult:
+                  audit: bool = True, rescan: bool = True) -> MeasureResult:
     """Validate, score and store one result; returns the MeasureResult with
     its `score` (total, band, flags) and `created` attached.
 
@@ -54,7 +54,10 @@ def record_result(client: Client, instrument: str, items=None, total=None, *, ta
     or external id belongs to another client. With an `external_id` already
     stored, the row is updated in place, so re-importing a file is harmless.
     Importers writing many rows pass `registry=registry_for(practice)` once
-    and `audit=False`, and record one event for the whole import.
+    and `audit=False`, and record one event for the whole import; they pass
+    `rescan=False` too and rescan the clients once at the end (the single
+    result a page or the API records rescans its client at once:
+    engagement/rescan.py).
     """
     practice = client.practice
     if appointment is not None and appointment.episode.client_id != client.pk:
@@ -86,6 +89,10 @@ def record_result(client: Client, instrument: str, items=None, total=None, *, ta
         row.save()
     if audit:
         record(MeasureRecorded(practice=practice, actor=actor, client=client, result=row, source=source))
+    if rescan:
+        from stillhere.engagement.rescan import rescan_clients
+
+        rescan_clients(practice, [client.pk], why="after a questionnaire result was recorded")
     row.score, row.created = scored, created
     return row
 

@@ -15,6 +15,7 @@ from stillhere.accounts.permissions import visible_episodes
 from stillhere.audit.events import CallLogged, LettersPosted, OutreachDecided, ReplyReceived, record
 from stillhere.clients.models import Episode
 from stillhere.engagement.models import StateChange
+from stillhere.engagement.rescan import rescan_quietly
 
 from . import exposed, tone
 from .models import OutreachAttempt, OutreachStep, PrintBatch, Reply
@@ -159,6 +160,9 @@ def log_call(membership, step, outcome: str, now: datetime, note: str = ""):
                      now, source=StateChange.Source.OUTREACH, by=membership)
         else:
             after_handoff(step, now)
+    if outcome == OutreachStep.Outcome.SPOKE:
+        # Word from the client: the scan counts it too, so "no word since" does not come back.
+        rescan_quietly(step.practice, client_ids=[step.client_id], why="after a call was logged", now=now)
 
 
 def retry(membership, step, now: datetime, *, checked_not_received=False) -> OutreachStep:
@@ -260,4 +264,5 @@ def log_reply(client, source: str, now: datetime, *, text="", provider_id="", st
         if episode.state in OUTREACH_STATES:
             mark(episode, Episode.State.RE_ENGAGED, "reply", f"The client replied by {reply.get_source_display().lower()}",
                  now, source=StateChange.Source.CLIENT, by=by_membership)
+        rescan_quietly(client.practice, client_ids=[client.pk], why="after a reply", now=now)
     return reply

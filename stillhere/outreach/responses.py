@@ -124,6 +124,9 @@ def respond(step, choice: str, what_would_help: str, final_session: bool, now: d
     except IntegrityError:
         raise BadToken("We already have your answer from this link. Thank you.", practice=step.practice) from None
     record(OutreachResponded(practice=step.practice, client=step.client, step=step, choice=choice))
+    from stillhere.engagement.rescan import rescan_quietly
+
+    rescan_quietly(step.practice, client_ids=[step.client_id], why="after the client answered", now=now)
     tell_clinician(step, choice)
     return resp
 

@@ -100,7 +100,10 @@ def upcoming_appointments(src, as_of_s: int) -> ibis.Table:
         "appointment_id", "episode_id", "start_s", booked_s=booked_s, as_of_s=T)
 
 
-def portable(src):
+_SQL: dict = {}   # the copies' compiled SQL, per caller's key (a scan's: its queries' key)
+
+
+def portable(src, key=None):
     """Sources that `scores` runs on well. In the operational database
     (SQLite or PostgreSQL) the four narrow columns it reads are copied into
     an in-process DuckDB, a fraction of a second for a practice: SQLite's
@@ -108,7 +111,8 @@ def portable(src):
     plans the join of each appointment with its client's history over the
     sources' views as nested loops while its statistics still call the
     tables small (during an import, or in tests). DuckDB sources (snapshots,
-    the simulator) are used as they are."""
+    the simulator) are used as they are. With `key` (the same sources
+    every time: a practice's scan), each copy's query is compiled once."""
     if src.backend.name == "duckdb":
         return src
     import pyarrow as pa
@@ -117,7 +121,7 @@ def portable(src):
     con = ibis.duckdb.connect()
 
     def copy(name, t):
-        df = frame(t)
+        df = frame(t, None if key is None else (key, name))
         con.con.register(name, pa.Table.from_pandas(df[list(t.columns)], schema=t.schema().to_pyarrow(),
                                                      preserve_index=False))
         return con.table(name)
@@ -132,7 +136,7 @@ def portable(src):
                    backend=con)
 
 
-def frame(expr: ibis.Table):
+def frame(expr: ibis.Table, key=None):
     """Run `expr` and return a pandas frame. In DuckDB through Arrow; on
     PostgreSQL through Django's own cursor (Ibis's Arrow path opens a named
     server-side cursor, which a Django transaction does not keep)."""
@@ -142,7 +146,12 @@ def frame(expr: ibis.Table):
     backend = expr._find_backend()
     if backend.name in ("duckdb", "pyspark"):  # Spark has no DB-API cursor: through Arrow too
         return expr.to_pyarrow().to_pandas()
-    with backend._safe_raw_sql(str(backend.compile(expr))) as cur:
+    sql = _SQL.get(key) if key is not None else None
+    if sql is None:
+        sql = str(backend.compile(expr))
+        if key is not None:
+            _SQL[key] = sql
+    with backend._safe_raw_sql(sql) as cur:
         rows = cur.fetchall()
         names = [d[0] for d in cur.description]
     return PandasData.convert_table(pd.DataFrame.from_records(rows, columns=names), expr.schema())

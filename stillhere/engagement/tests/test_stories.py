@@ -36,7 +36,7 @@ class StoriesTestCase(TestCase):
             folder = write_story_csv(Path(tmp), TODAY, "alice@example.org")
             call_command("import", "appointments", str(folder / "appointments.csv"),
                          clients=str(folder / "clients.csv"), measures=str(folder / "measures.csv"),
-                         practice="riverside", stdout=io.StringIO(), stderr=io.StringIO())
+                         practice="riverside", no_rescan=True, stdout=io.StringIO(), stderr=io.StringIO())
 
     def scan(self, when: datetime) -> dict:
         out = io.StringIO()

@@ -28,6 +28,9 @@ class Command(BaseCommand):
                            help="time zone for a new practice, e.g. Europe/London (default UTC)")
             p.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
             p.add_argument("--report", type=Path, metavar="OUT.json", help="write the report as JSON")
+            p.add_argument("--no-rescan", action="store_true",
+                           help="do not bring the imported clients' states up to date now (for loading a "
+                                "history to replay with `stillhere scan --as-of`)")
 
         a = sub.add_parser("appointments", help="generic CSV (or an EHR export via --preset / --mapping)")
         a.add_argument("file", type=Path, help="appointments.csv")
@@ -80,7 +83,7 @@ class Command(BaseCommand):
             if not path.exists():
                 raise CommandError(f"No such file: {path}")
         bar = Progress(100, "Checking" if opts["dry_run"] else "Importing", stream=self.stderr._out)
-        report = run_import(practice, source, dry_run=opts["dry_run"],
+        report = run_import(practice, source, dry_run=opts["dry_run"], rescan=not opts["no_rescan"],
                             on_progress=lambda t: bar.advance(int(t.fraction * 100) - bar.done))
         bar.close()
         return report, practice, created
