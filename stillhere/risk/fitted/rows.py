@@ -60,3 +60,30 @@ def training_rows(src: Sources, as_of_s: int, step_days: int = STEP_DAYS) -> pd.
     out = pd.concat(frames, ignore_index=True)
     out[FEATURES] = out[FEATURES].astype("float64").fillna(0.0)
     return out
+
+
+# Age bands for the fairness report only: never a column of FEATURES, so
+# age cannot enter the fitted model.
+AGE_BANDS = ((0, "under 25"), (25, "25 to 44"), (45, "45 to 64"), (65, "65 and over"))
+NO_AGE = "birth date not recorded"
+
+
+def age_band(age_years) -> str:
+    if age_years is None or age_years != age_years:
+        return NO_AGE
+    return [name for lo, name in AGE_BANDS if age_years >= lo][-1]
+
+
+def with_age_bands(src: Sources, data: pd.DataFrame) -> pd.DataFrame:
+    """Add `age_band` (age at each moment, from the birth date) for the fairness report."""
+    data = data.copy()
+    if data.empty or "birth_s" not in src.clients.columns:
+        data["age_band"] = NO_AGE
+        return data
+    ep = src.episodes.select("episode_id", "client_id").execute()
+    cl = src.clients.select("client_id", "birth_s").execute()
+    birth = ep.merge(cl, on="client_id", how="left").set_index("episode_id")["birth_s"]
+    b = birth.reindex(data.episode_id).to_numpy(dtype="float64")
+    age = (data.t_s.to_numpy(dtype="float64") - b) / (365.25 * DAY)
+    data["age_band"] = [age_band(a) for a in age]
+    return data
