@@ -49,6 +49,18 @@ class Measure:
     observed: float | None
     calibration: list
 
+    @property
+    def mean_pct(self):
+        return pct(self.mean)
+
+    @property
+    def observed_pct(self):
+        return pct(self.observed)
+
+
+def pct(x) -> str:
+    return "" if x is None else f"{x:.1%}"
+
 
 @dataclass
 class Group:
@@ -61,6 +73,14 @@ class Group:
     observed: float
     observed_ci: tuple
     warning: str = ""
+
+    @property
+    def mean_pct(self):
+        return pct(self.mean)
+
+    @property
+    def observed_pct(self):
+        return f"{pct(self.observed)} ({pct(self.observed_ci[0])} to {pct(self.observed_ci[1])})"
 
 
 @dataclass
@@ -92,6 +112,8 @@ def _dt(s):
 
 
 def _measure(label, m) -> Measure:
+    cal = [dict(c, predicted_pct=pct(c["predicted"]), observed_pct=pct(c["observed"])) for c in m.get("calibration") or []]
+    m = dict(m, calibration=cal)
     return Measure(label, m.get("auc"), tuple(m.get("auc_ci") or (None, None)), m.get("brier"),
                    tuple(m.get("brier_ci") or (None, None)), m.get("ece"), tuple(m.get("ece_ci") or (None, None)),
                    m.get("mean"), m.get("observed"), m.get("calibration") or [])
