@@ -2,8 +2,12 @@
 
 At each moment T, every episode open at T gets the features the scan would
 have computed then (features/episode.py reads nothing dated at or after T),
-and a label: 1 if the episode ended without goodbye in the next 30 days.
-The label is the only thing that looks past T.
+and a label: 1 if the episode ended without goodbye and the client's last
+session falls before T + 30 days. The label is the only thing that looks
+past T. Why the last session and not the recorded end: a practice closes a
+silent episode weeks after the client left, so "closed within 30 days"
+would teach the model to predict the paperwork, late; the question the scan
+answers is whether the client is leaving now.
 """
 
 import pandas as pd
@@ -43,6 +47,11 @@ def training_rows(src: Sources, as_of_s: int, step_days: int = STEP_DAYS) -> pd.
     eps = src.episodes.select("episode_id", "started_s", "ended_s", "end_reason").execute()
     if eps.empty:
         return pd.DataFrame(columns=["t_s", "episode_id", "risk", *FEATURES, "y"])
+    a = src.appointments
+    last = (a.filter(a.status == "attended").group_by("episode_id").agg(last_s=a.start_s.max()).execute()
+            .set_index("episode_id")["last_s"])
+    eps["left_s"] = last.reindex(eps.episode_id).to_numpy(dtype="float64")
+    eps["left_s"] = eps["left_s"].fillna(eps.started_s.astype("float64"))
     ends = eps.set_index("episode_id")
     frames = []
     for T in moments(int(eps.started_s.min()), int(as_of_s), step_days):
@@ -50,9 +59,8 @@ def training_rows(src: Sources, as_of_s: int, step_days: int = STEP_DAYS) -> pd.
         if df.empty:
             continue
         e = ends.loc[df.episode_id]
-        ended = e.ended_s.astype("float64").values
-        df["y"] = ((e.end_reason.values == "no_goodbye") & (ended > T)
-                   & (ended <= T + HORIZON_DAYS * DAY)).astype(int)
+        df["y"] = ((e.end_reason.values == "no_goodbye")
+                   & (e.left_s.values <= T + HORIZON_DAYS * DAY)).astype(int)
         df["t_s"] = T
         frames.append(df)
     if not frames:
