@@ -11,7 +11,13 @@ true hazards of the client's remaining decision points up to as-of + 30 days
 Also: no-show probability for every appointment in the week after each
 as-of date, against whether it was missed.
 
-    .venv/bin/python bench/risk_quality.py [--clients 20000] [--seed 3]
+The practice's own models (issue 19), fitted as the product fits them on
+everything before the first as-of date (risk/fitted: weekly moments,
+temporal split, calibration; risk/calibration.py for no-shows), then
+scored on the 12 months after it, beside the standard model and the oracle.
+Seed 4 (the default) and 5 were never used to tune either.
+
+    .venv/bin/python bench/risk_quality.py [--clients 20000] [--seed 4]
 """
 
 import argparse
@@ -26,7 +32,10 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from stillhere.features.episode import episode_features
 from stillhere.features.sources import from_parquet
-from stillhere.risk import default_model, noshow
+from stillhere.risk import calibration, default_model, noshow
+from stillhere.risk.fitted import fit as fitted_fit
+from stillhere.risk.fitted import rows as fitted_rows
+from stillhere.risk.fitted import use as fitted_use
 from stillhere.simulator.generate import simulate
 from stillhere.simulator.params import SimParams
 from stillhere.simulator.write import write_practice
@@ -66,11 +75,19 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         write_practice(sim, Path(tmp), csv=False)
         src = from_parquet(Path(tmp))
+        first = datetime.combine(AS_OF, datetime.min.time(), timezone.utc) - timedelta(days=30 * 12)
+        t1 = time.perf_counter()
+        train = fitted_rows.training_rows(src, int(first.timestamp()))
+        fitted = fitted_fit.fit(train)
+        fit_s = time.perf_counter() - t1
+        ns_fit = calibration.judge(calibration.scored_history(src, int(first.timestamp())))
         for months_back in range(12, 0, -1):
             as_of = datetime.combine(AS_OF, datetime.min.time(), timezone.utc) - timedelta(days=30 * months_back)
             T = int(as_of.timestamp())
             f = default_model.score(episode_features(src, T))
-            df = f.filter(~f.ended_by_now).select("episode_id", "risk", "last_attended_s").execute()
+            df = f.filter(~f.ended_by_now).select("episode_id", "risk", "last_attended_s",
+                                                  *fitted_rows.FEATURES).execute()
+            df["fitted"] = fitted_use.predict(fitted.model, df) if fitted.model else np.nan
             horizon = as_of + timedelta(days=30)
             ep = ends.loc[df.episode_id]
             df["y"] = ((ep["outcome"].values == "no_goodbye") & (ends_utc.loc[df.episode_id] < pd.Timestamp(horizon)).values).astype(int)
@@ -87,6 +104,9 @@ def main():
 
             up = noshow.scores(src, noshow.upcoming_appointments(src, T)).filter(lambda u: u.start_s < T + 7 * 86400)
             u = up.select("appointment_id", "noshow_risk").execute()
+            upf = noshow.scores(src, noshow.upcoming_appointments(src, T), ns_fit.weights)
+            upf = upf.filter(upf.start_s < T + 7 * 86400).select("appointment_id", fitted="noshow_risk").execute()
+            u = u.merge(upf, on="appointment_id")
             u["y"] = appts.loc[u.appointment_id, "status"].isin(["no_show", "late_cancel"]).astype(int).values
             shows.append(u)
     d = pd.concat(rows, ignore_index=True)
@@ -103,10 +123,26 @@ def main():
     print("                         model        oracle (true hazard)")
     print(f"  AUC                    {roc_auc_score(ky, kp):.3f}        {roc_auc_score(ky, ko):.3f}")
     print(f"  AUC gap to oracle      {roc_auc_score(ky, ko) - roc_auc_score(ky, kp):+.3f}  (target <= 0.03)")
-    sp, sy = s.noshow_risk.values, s.y.values
+    if fitted.model is not None:
+        fp, kf = d.fitted.values, k.fitted.values
+        print(f"the practice's own dropout model, fitted on {len(train):,} weekly moments before {first:%d %b %Y} "
+              f"({fit_s:.0f} s): {fitted.kind}; gate: {fitted.why}")
+        print("                         standard     fitted       oracle")
+        print(f"  30 days: AUC           {roc_auc_score(y, p):.3f}        {roc_auc_score(y, fp):.3f}")
+        print(f"  30 days: calib. error  {ece(p, y):.3f}        {ece(fp, y):.3f}   (target <= 0.02)")
+        print(f"  30 days: Brier         {brier_score_loss(y, p):.4f}       {brier_score_loss(y, fp):.4f}")
+        print(f"  decision points: AUC   {roc_auc_score(ky, kp):.3f}        {roc_auc_score(ky, kf):.3f}        "
+              f"{roc_auc_score(ky, ko):.3f}")
+        print(f"  gap to oracle          {roc_auc_score(ky, ko) - roc_auc_score(ky, kp):+.3f}       "
+              f"{roc_auc_score(ky, ko) - roc_auc_score(ky, kf):+.3f}   (target <= 0.01)")
+    else:
+        print(f"the practice's own dropout model: not fitted ({fitted.why})")
+    sp, sy, sf = s.noshow_risk.values, s.y.values, s.fitted.values
     print(f"no-show in the next week {len(s):,} appointments ({sy.mean():.1%} missed)")
-    print(f"  AUC {roc_auc_score(sy, sp):.3f}   calibration error {ece(sp, sy):.3f}   "
+    print(f"  standard  AUC {roc_auc_score(sy, sp):.3f}   calibration error {ece(sp, sy):.3f}   "
           f"mean predicted {sp.mean():.3f}")
+    print(f"  fitted    AUC {roc_auc_score(sy, sf):.3f}   calibration error {ece(sf, sy):.3f}   "
+          f"mean predicted {sf.mean():.3f}   ({ns_fit.verdict})")
     print(f"took {time.perf_counter() - t0:.0f} s")
 
 

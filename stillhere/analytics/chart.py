@@ -96,3 +96,52 @@ def dropout_bars(rows: list[Rate]) -> BarChart:
     summary = (f"Dropout by clinician against the {BENCHMARK:.1%} benchmark. "
                + (f"Above it: {', '.join(high)}." if high else "Nobody is clearly above it."))
     return BarChart(bars, x(BENCHMARK), top + len(rows) * row_h + 24, summary)
+
+
+@dataclass
+class Point:
+    x: float
+    y: float
+    text: str
+
+
+@dataclass
+class CalibrationChart:
+    """Predicted against observed, tenth by tenth, for each model: on the
+    diagonal is a model whose percentages come true."""
+
+    series: list[tuple[str, str, list[Point]]]   # (label, css class, points)
+    diagonal: tuple[float, float, float, float]
+    ticks: list[tuple[float, float, str]]        # (x, y, label): the same scale on both axes
+    summary: str
+    width: int = W
+    height: int = H
+    left: int = LEFT
+    right_edge: int = W - RIGHT
+    bottom_edge: int = H - BOTTOM
+
+
+def calibration_chart(series: list[tuple[str, str, list[dict]]]) -> CalibrationChart:
+    """`series`: (label, css class, [{predicted, observed, n}]) per model."""
+    top = max([0.05] + [max(c["predicted"], c["observed"]) for _, _, cal in series for c in cal])
+    top = min(1.0, (int(top * 20) + 1) / 20)      # up to the next 5%
+
+    def x(v):
+        return LEFT + v / top * (W - LEFT - RIGHT)
+
+    def y(v):
+        return _y(v / top)
+
+    out = []
+    for label, css, cal in series:
+        out.append((label, css, [Point(x(c["predicted"]), y(c["observed"]),
+                                       f"predicted {c['predicted']:.1%}, observed {c['observed']:.1%}") for c in cal]))
+    ticks = [(x(v), y(v), f"{v:.0%}") for v in (top * i / 4 for i in range(5))]
+    worst = []
+    for label, _, cal in series:
+        if cal:
+            gap = max(abs(c["predicted"] - c["observed"]) for c in cal)
+            worst.append(f"{label}: the largest gap between predicted and observed in a tenth is {gap:.1%}")
+    summary = ("Each point is a tenth of the held-out moments, by predicted risk: across, the average predicted; "
+               "up, the share who left. Points on the diagonal came true. " + "; ".join(worst) + ".")
+    return CalibrationChart(out, (x(0), y(0), x(top), y(top)), ticks, summary)

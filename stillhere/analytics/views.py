@@ -12,7 +12,7 @@ from stillhere.audit.events import PracticeReportExported, PracticeReportViewed,
 from stillhere.lib.csvsafe import SafeWriter
 from stillhere.outreach.words import step_title
 
-from .chart import dropout_bars, survival_chart
+from .chart import calibration_chart, dropout_bars, survival_chart
 from .pdf import render_report
 from .report import BENCHMARK, BENCHMARK_SOURCE, practice_report
 
@@ -130,3 +130,18 @@ def export(request):
         w.writerow(["outreach", "step", step_title(row.key, row.channel), row.came_back_after, row.handed_off,
                     f"{row.rate:.4f}" if row.rate is not None else "", "", ""])
     return resp
+
+
+@member_required
+def model_card(request):
+    """The dropout model's card for directors: counts, rates and intervals
+    over held-out weeks, no client named, so no audit row."""
+    from stillhere.risk.fitted.card import build
+
+    m = _director_or_404(request)
+    card = build(m.practice)
+    chart = None
+    if card.measures:
+        chart = calibration_chart([(card.measures[0].label, "fitted", card.measures[0].calibration),
+                                   (card.measures[1].label, "standard", card.measures[1].calibration)])
+    return render(request, "analytics/model_card.html", {"card": card, "chart": chart})

@@ -32,6 +32,7 @@ from stillhere.features.spark import from_snapshot_spark
 from stillhere.lib.progress import Progress
 from stillhere.risk import default_model, noshow
 from stillhere.risk.calibration import weights_for
+from stillhere.risk.fitted.use import for_practice as dropout_model
 from stillhere.risk.models import CurrentRisk, NoShowRisk, RiskScore
 
 from . import query
@@ -99,6 +100,9 @@ def scan_practice(practice: Practice, as_of: datetime, store: bool = True,
     (rescan.py: rescan_episodes)."""
     progress = progress or Progress(1, stream=io.StringIO())  # not a terminal: draws nothing
     df, upcoming = frames if frames is not None else scored_frame(practice, as_of, snapshot, engine, targeted)
+    # The practice's fitted dropout model once it has passed its gate, else the standard one.
+    model = dropout_model(practice)
+    df = model.rescore(df)
     progress.total = max(len(df), 1)
     progress.advance(0, "Scanning episodes")
     out = ScanOutcome(as_of)
@@ -128,7 +132,7 @@ def scan_practice(practice: Practice, as_of: datetime, store: bool = True,
     with transaction.atomic():
         for row in df.to_dict("records"):
             episode = episodes[row["episode_id"]]
-            row["reasons"] = default_model.reasons(row, tz)
+            row["reasons"] = model.reasons(row, tz)
             target = decide(episode, row, as_of, overrides.get(episode.pk), tz)
             if target and store:
                 changed = change_state(episode, target.state, target.reason, detail=target.detail,
@@ -158,12 +162,12 @@ def scan_practice(practice: Practice, as_of: datetime, store: bool = True,
                     for u in ups],
             })
             if episode.state not in ENDED:
-                contrib = {k: round(float(row[f"c_{k}"]), 3) for k in default_model.SIGNALS if row[f"c_{k}"]}
+                contrib = model.parts(row)
                 scores.append(RiskScore(practice=practice, episode=episode, as_of=as_of, risk=risk, band=band,
                                         reasons=row["reasons"], contributions=contrib,
-                                        model_version=default_model.MODEL_VERSION))
+                                        model_version=model.version))
                 current.append(CurrentRisk(episode=episode, practice=practice, as_of=as_of, risk=risk, band=band,
-                                           reasons=row["reasons"], model_version=default_model.MODEL_VERSION))
+                                           reasons=row["reasons"], model_version=model.version))
             progress.advance()
         for u in noshow_rows:
             noshows.append(NoShowRisk(practice=practice, appointment_id=u["appointment_id"], as_of=as_of,

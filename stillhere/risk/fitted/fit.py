@@ -13,7 +13,9 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import brier_score_loss, roc_auc_score
+from scipy.stats import rankdata
+from sklearn.metrics import brier_score_loss
+from threadpoolctl import threadpool_limits
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -33,7 +35,15 @@ def ece(p, y, bins=10) -> float:
 
 
 def _auc(y, p):
-    return float(roc_auc_score(y, p)) if 0 < np.sum(y) < len(y) else float("nan")
+    """AUC from ranks (Mann-Whitney), ties averaged: the same figure as
+    scikit-learn's roc_auc_score, without its checks on every bootstrap draw."""
+    y = np.asarray(y).astype(bool)
+    n1 = int(y.sum())
+    n0 = len(y) - n1
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    r = rankdata(p)
+    return float((r[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
 def interval(y, p, metric, n=200, seed=0):
@@ -67,6 +77,13 @@ def split(rows):
 
 
 def fit(rows) -> Fitted:
+    # One thread: on a shared machine the boosted model's OpenMP threads
+    # spin against each other (a 3,600-row fit took two minutes, not seconds).
+    with threadpool_limits(1):
+        return _fit(rows)
+
+
+def _fit(rows) -> Fitted:
     if rows.empty or rows.t_s.nunique() < 5:
         return Fitted("none", None, {}, (None, None), int(rows.y.sum()) if len(rows) else 0, False,
                       "Not enough history yet to learn from: fewer than five weeks of past moments.")
@@ -94,10 +111,15 @@ def fit(rows) -> Fitted:
     calibrated = CalibratedClassifierCV(FrozenEstimator(best), method="sigmoid").fit(X(cal), cal.y)
     p = calibrated.predict_proba(X(cal))[:, 1]
     d = cal.risk.to_numpy(float)
-    m = {"validation_auc": scores, "held_out_rows": len(cal)}
+    m = {"validation_auc": scores, "held_out_rows": len(cal), "rows": len(rows),
+         "held_out_from": int(cal.t_s.min()), "train_events": int(train.y.sum()) + int(val.y.sum())}
     for name, q in (("fitted", p), ("default", d)):
-        m[name] = {"auc": _auc(cal.y, q), "auc_ci": interval(cal.y, q, _auc),
-                   "brier": float(brier_score_loss(cal.y, q)), "ece": ece(q, cal.y)}
+        m[name] = measures(cal.y.to_numpy(), q)
+    model = {"calibrated": calibrated, "base": best}
+    m["top_signals"] = top_signals(model, cal)
+    if "age_band" in cal.columns:
+        m["fairness"] = {name: by_group(cal.y.to_numpy(), q, cal.age_band.to_numpy())
+                         for name, q in (("fitted", p), ("default", d))}
     better = m["fitted"]["auc"] > m["default"]["auc"]
     if events < MIN_EVENTS:
         in_use, why = False, (f"Not in use: only {events} dropouts in the held-out period; "
@@ -107,4 +129,75 @@ def fit(rows) -> Fitted:
                               "on the held-out period.")
     else:
         in_use, why = True, "In use: it ranked clients better than the standard model on the held-out period."
-    return Fitted(kind, {"calibrated": calibrated, "base": best}, m, window, events, in_use, why)
+    return Fitted(kind, model, m, window, events, in_use, why)
+
+
+def _brier(y, p):
+    return float(np.mean((np.asarray(p, float) - np.asarray(y, float)) ** 2))
+
+
+def measures(y, p) -> dict:
+    """AUC, Brier and calibration error, each with a bootstrap 95% interval,
+    and a calibration table (tenths by predicted risk)."""
+    return {"auc": _auc(y, p), "auc_ci": interval(y, p, _auc),
+            "brier": _brier(y, p), "brier_ci": interval(y, p, _brier),
+            "ece": ece(p, y), "ece_ci": interval(y, p, lambda a, b: ece(b, a), n=100),
+            "calibration": calibration_table(y, p), "mean": float(np.mean(p)), "observed": float(np.mean(y))}
+
+
+def calibration_table(y, p, bins=10) -> list[dict]:
+    """Equal-count bins by predicted risk: mean predicted, share observed, count."""
+    y, p = np.asarray(y, float), np.asarray(p, float)
+    order = np.argsort(p, kind="stable")
+    out = []
+    for chunk in np.array_split(order, bins):
+        if len(chunk):
+            out.append({"predicted": float(p[chunk].mean()), "observed": float(y[chunk].mean()), "n": int(len(chunk))})
+    return out
+
+
+def top_signals(model: dict, rows, limit: int = 6) -> list[dict]:
+    """The signals that move the fitted scores most on the held-out rows:
+    each one's average part (log-odds) where present, times how often."""
+    from .use import contributions
+
+    parts = contributions(model, rows)
+    out = []
+    for col in parts.columns:
+        on = rows[f"c_{col[2:]}"].to_numpy() > 0
+        if on.any():
+            mean = float(parts[col].to_numpy()[on].mean())
+            out.append({"signal": col[2:], "part": mean, "share": float(on.mean()), "weight": mean * float(on.mean())})
+    out.sort(key=lambda r: -r["weight"])
+    return [r for r in out if r["part"] > 0][:limit]
+
+
+# A group is flagged when its ranking's whole interval lies below the
+# overall figure, or its observed rate's interval excludes what was predicted.
+def by_group(y, p, groups) -> list[dict]:
+    """Performance and calibration per group, with intervals and a flag where served worse."""
+    y, p, groups = np.asarray(y), np.asarray(p, float), np.asarray(groups)
+    overall = _auc(y, p)
+    out = []
+    for g in sorted(set(groups.tolist()), key=str):
+        i = groups == g
+        yi, pi = y[i], p[i]
+        auc = _auc(yi, pi)
+        lo, hi = interval(yi, pi, _auc)
+        obs_lo, obs_hi = _rate_interval(int(yi.sum()), int(len(yi)))
+        ranks_worse = hi is not None and not np.isnan(overall) and hi < overall
+        mis = not (obs_lo <= float(pi.mean()) <= obs_hi)
+        out.append({"group": str(g), "n": int(len(yi)), "events": int(yi.sum()), "auc": auc, "auc_ci": (lo, hi),
+                    "mean": float(pi.mean()), "observed": float(yi.mean()), "observed_ci": (obs_lo, obs_hi),
+                    "ranks_worse": bool(ranks_worse), "miscalibrated": bool(mis)})
+    return out
+
+
+def _rate_interval(k: int, n: int) -> tuple[float, float]:
+    """Wilson 95% interval of k events in n."""
+    if n == 0:
+        return (0.0, 1.0)
+    z, ph = 1.96, k / n
+    c = (ph + z * z / (2 * n)) / (1 + z * z / n)
+    h = z * np.sqrt(ph * (1 - ph) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (float(max(0.0, c - h)), float(min(1.0, c + h)))

@@ -2,8 +2,12 @@
 
 At each moment T, every episode open at T gets the features the scan would
 have computed then (features/episode.py reads nothing dated at or after T),
-and a label: 1 if the episode ended without goodbye in the next 30 days.
-The label is the only thing that looks past T.
+and a label: 1 if the episode ended without goodbye and the client's last
+session falls before T + 30 days. The label is the only thing that looks
+past T. Why the last session and not the recorded end: a practice closes a
+silent episode weeks after the client left, so "closed within 30 days"
+would teach the model to predict the paperwork, late; the question the scan
+answers is whether the client is leaving now.
 """
 
 import pandas as pd
@@ -43,6 +47,11 @@ def training_rows(src: Sources, as_of_s: int, step_days: int = STEP_DAYS) -> pd.
     eps = src.episodes.select("episode_id", "started_s", "ended_s", "end_reason").execute()
     if eps.empty:
         return pd.DataFrame(columns=["t_s", "episode_id", "risk", *FEATURES, "y"])
+    a = src.appointments
+    last = (a.filter(a.status == "attended").group_by("episode_id").agg(last_s=a.start_s.max()).execute()
+            .set_index("episode_id")["last_s"])
+    eps["left_s"] = last.reindex(eps.episode_id).to_numpy(dtype="float64")
+    eps["left_s"] = eps["left_s"].fillna(eps.started_s.astype("float64"))
     ends = eps.set_index("episode_id")
     frames = []
     for T in moments(int(eps.started_s.min()), int(as_of_s), step_days):
@@ -50,9 +59,8 @@ def training_rows(src: Sources, as_of_s: int, step_days: int = STEP_DAYS) -> pd.
         if df.empty:
             continue
         e = ends.loc[df.episode_id]
-        ended = e.ended_s.astype("float64").values
-        df["y"] = ((e.end_reason.values == "no_goodbye") & (ended > T)
-                   & (ended <= T + HORIZON_DAYS * DAY)).astype(int)
+        df["y"] = ((e.end_reason.values == "no_goodbye")
+                   & (e.left_s.values <= T + HORIZON_DAYS * DAY)).astype(int)
         df["t_s"] = T
         frames.append(df)
     if not frames:
@@ -60,3 +68,30 @@ def training_rows(src: Sources, as_of_s: int, step_days: int = STEP_DAYS) -> pd.
     out = pd.concat(frames, ignore_index=True)
     out[FEATURES] = out[FEATURES].astype("float64").fillna(0.0)
     return out
+
+
+# Age bands for the fairness report only: never a column of FEATURES, so
+# age cannot enter the fitted model.
+AGE_BANDS = ((0, "under 25"), (25, "25 to 44"), (45, "45 to 64"), (65, "65 and over"))
+NO_AGE = "birth date not recorded"
+
+
+def age_band(age_years) -> str:
+    if age_years is None or age_years != age_years:
+        return NO_AGE
+    return [name for lo, name in AGE_BANDS if age_years >= lo][-1]
+
+
+def with_age_bands(src: Sources, data: pd.DataFrame) -> pd.DataFrame:
+    """Add `age_band` (age at each moment, from the birth date) for the fairness report."""
+    data = data.copy()
+    if data.empty or "birth_s" not in src.clients.columns:
+        data["age_band"] = NO_AGE
+        return data
+    ep = src.episodes.select("episode_id", "client_id").execute()
+    cl = src.clients.select("client_id", "birth_s").execute()
+    birth = ep.merge(cl, on="client_id", how="left").set_index("episode_id")["birth_s"]
+    b = birth.reindex(data.episode_id).to_numpy(dtype="float64")
+    age = (data.t_s.to_numpy(dtype="float64") - b) / (365.25 * DAY)
+    data["age_band"] = [age_band(a) for a in age]
+    return data

@@ -19,6 +19,19 @@ def _dt(s):
     return datetime.fromtimestamp(s, timezone.utc) if s is not None else None
 
 
+def clean(v):
+    """JSON that PostgreSQL's jsonb takes: NaN (an AUC with one class) becomes null."""
+    if isinstance(v, dict):
+        return {k: clean(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [clean(x) for x in v]
+    if isinstance(v, float) and v != v:
+        return None
+    if hasattr(v, "item"):  # numpy scalars
+        return clean(v.item())
+    return v
+
+
 def save(practice, fitted: Fitted):
     from stillhere.risk.models import FittedModel
 
@@ -34,7 +47,7 @@ def save(practice, fitted: Fitted):
         path = str(p)
     return FittedModel.objects.create(
         practice=practice, version=version, kind=fitted.kind, window_start=_dt(fitted.window[0]),
-        window_end=_dt(fitted.window[1]), features=fitted.features, metrics=fitted.metrics,
+        window_end=_dt(fitted.window[1]), features=fitted.features, metrics=clean(fitted.metrics),
         events=fitted.events, in_use=fitted.in_use, why=fitted.why, path=path)
 
 
@@ -46,3 +59,16 @@ def latest(practice):
 
 def load(row):
     return joblib.load(row.path) if row and row.path else None
+
+
+def fit_practice(practice, as_of_s: int, step_days: int | None = None):
+    """Training rows as of past moments before `as_of_s`, the fit and its
+    gate, the fairness report by age band; stored. Returns (row, n rows)."""
+    from stillhere.features.sources import from_django
+
+    from . import fit, rows
+
+    src = from_django(practice.pk)
+    data = rows.training_rows(src, as_of_s, **({"step_days": step_days} if step_days else {}))
+    data = rows.with_age_bands(src, data)
+    return save(practice, fit.fit(data)), len(data)

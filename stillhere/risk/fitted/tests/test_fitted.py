@@ -1,16 +1,81 @@
 from datetime import date, datetime, timezone
 
+import numpy as np
 import pandas as pd
 from django.core.management import call_command
-from django.test import TestCase
+import shutil
+import tempfile
+from pathlib import Path
+
+from django.test import TestCase, override_settings
 
 from stillhere.accounts.models import Practice
 from stillhere.clients.models import Appointment
+from stillhere.engagement.scan import scan_practice
 from stillhere.features.sources import from_django
-from stillhere.risk.fitted import fit, rows
+from stillhere.risk import default_model
+from stillhere.risk.fitted import card, fit, rows, store, use
+from stillhere.risk.models import CurrentRisk, RiskScore
+
+AS_OF = datetime(2026, 11, 1, tzinfo=timezone.utc)
 
 
-class FittedTests(TestCase):
+def synthetic_rows(n_weeks=20, per_week=300, seed=0, default_knows=True):
+    """Rows whose label the standard model's risk predicts well and the
+    features do not (default_knows), or the other way round."""
+    rng = np.random.default_rng(seed)
+    n = n_weeks * per_week
+    df = pd.DataFrame({f: rng.random(n) for f in rows.FEATURES})
+    signal = rng.random(n)
+    y = (rng.random(n) < 0.05 + 0.5 * signal ** 4).astype(int)
+    if default_knows:
+        df["risk"] = 0.05 + 0.5 * signal ** 4
+    else:
+        df["risk"] = rng.random(n) * 0.2
+        df["c_missed_open"] = signal * 1.5
+    df["y"] = y
+    df["t_s"] = np.repeat(np.arange(n_weeks) * 7 * 86400, per_week)
+    df["episode_id"] = np.arange(n)
+    df["age_band"] = rng.choice(["under 25", "25 to 44"], n)
+    return df
+
+
+class ModelDir:
+    """Fitted model files go to a temporary data dir, removed after the test."""
+
+    def setUp(self):
+        super().setUp()
+        self._dir = tempfile.mkdtemp()
+        self._override = override_settings(DATA_DIR=Path(self._dir))
+        self._override.enable()
+
+    def tearDown(self):
+        self._override.disable()
+        shutil.rmtree(self._dir, ignore_errors=True)
+        super().tearDown()
+
+
+class GateTests(TestCase):
+    def test_a_fitted_model_worse_than_the_standard_one_is_not_used(self):
+        f = fit.fit(synthetic_rows(default_knows=True))
+        self.assertGreaterEqual(f.events, fit.MIN_EVENTS)
+        self.assertLess(f.metrics["fitted"]["auc"], f.metrics["default"]["auc"])
+        self.assertFalse(f.in_use)
+        self.assertIn("no better than the standard model", f.why)
+
+    def test_a_better_model_with_enough_dropouts_passes_the_gate(self):
+        f = fit.fit(synthetic_rows(default_knows=False))
+        self.assertTrue(f.in_use, f.why)
+        self.assertGreater(f.metrics["fitted"]["auc"], f.metrics["default"]["auc"])
+        lo, hi = f.metrics["fitted"]["auc_ci"]
+        self.assertLess(lo, f.metrics["fitted"]["auc"])
+        self.assertGreater(hi, f.metrics["fitted"]["auc"])
+        self.assertEqual(len(f.metrics["fitted"]["calibration"]), 10)
+        self.assertEqual({g["group"] for g in f.metrics["fairness"]["fitted"]}, {"under 25", "25 to 44"})
+        self.assertEqual(f.metrics["top_signals"][0]["signal"], "missed_open")
+
+
+class FittedTests(ModelDir, TestCase):
     @classmethod
     def setUpTestData(cls):
         call_command("simulate", clients=120, into_db=True, practice="sim", as_of=date(2026, 11, 1), years=1,
@@ -30,8 +95,53 @@ class FittedTests(TestCase):
         pd.testing.assert_frame_equal(before.reset_index(drop=True), after.reset_index(drop=True))
 
     def test_too_few_events_keeps_default(self):
-        src = from_django(self.practice.pk)
-        data = rows.training_rows(src, int(datetime(2026, 11, 1, tzinfo=timezone.utc).timestamp()), step_days=28)
+        row, n = store.fit_practice(self.practice, int(AS_OF.timestamp()), step_days=28)
+        self.assertGreater(n, 0)
+        self.assertFalse(row.in_use)
+        self.assertTrue(row.why.startswith("Not"))
+        # The scan keeps the standard model, and the card says why in words.
+        self.assertIs(use.for_practice(self.practice), use.STANDARD)
+        c = card.build(self.practice)
+        self.assertEqual(c.in_use, "The standard model")
+        self.assertIn(row.why, card.text(c))
+        self.assertEqual({g.group for g in c.groups} - {"under 25", "25 to 44", "45 to 64", "65 and over"}, set())
+
+    def _accepted(self):
+        """A model fitted on this practice's rows and marked as passing the gate
+        (a 120-client practice has too few dropouts to pass it honestly)."""
+        data = rows.training_rows(from_django(self.practice.pk), int(AS_OF.timestamp()), step_days=14)
         f = fit.fit(data)
-        self.assertFalse(f.in_use)
-        self.assertTrue(f.why.startswith("Not"))
+        self.assertIsNotNone(f.model)
+        f.in_use = True
+        return store.save(self.practice, f)
+
+    def test_an_accepted_model_scores_the_scan_with_the_same_phrases(self):
+        scan_practice(self.practice, AS_OF)
+        standard = dict(CurrentRisk.objects.filter(practice=self.practice).values_list("episode_id", "risk"))
+        self.assertEqual(set(CurrentRisk.objects.values_list("model_version", flat=True)),
+                         {default_model.MODEL_VERSION})
+        row = self._accepted()
+        scan_practice(self.practice, AS_OF)
+        fitted = dict(CurrentRisk.objects.filter(practice=self.practice).values_list("episode_id", "risk"))
+        self.assertEqual(set(CurrentRisk.objects.values_list("model_version", flat=True)), {row.version})
+        self.assertEqual(fitted.keys(), standard.keys())
+        self.assertNotEqual(fitted, standard)
+        # Every reason is one the standard model would say of the same client.
+        df, _ = __import__("stillhere.engagement.scan", fromlist=["x"]).scored_frame(self.practice, AS_OF)
+        by_ep = {r["episode_id"]: r for r in df.to_dict("records")}
+        said = 0
+        for s in RiskScore.objects.filter(practice=self.practice, model_version=row.version):
+            allowed = default_model.reasons(by_ep[s.episode_id], self.practice.tz, limit=99)
+            self.assertLessEqual(set(s.reasons), set(allowed))
+            self.assertLessEqual(set(s.contributions), set(default_model.SIGNALS))
+            said += bool(s.reasons)
+        self.assertGreater(said, 0)
+
+    def test_a_rejected_model_is_not_used_even_after_an_accepted_one(self):
+        self._accepted()
+        rejected = fit.fit(rows.training_rows(from_django(self.practice.pk), int(AS_OF.timestamp()), step_days=14))
+        rejected.in_use = False
+        store.save(self.practice, rejected)
+        scan_practice(self.practice, AS_OF)
+        self.assertEqual(set(CurrentRisk.objects.values_list("model_version", flat=True)),
+                         {default_model.MODEL_VERSION})

@@ -3,8 +3,7 @@ from django.utils import timezone
 
 from stillhere.accounts.models import Practice
 from stillhere.engagement.management.commands.scan import parse_as_of
-from stillhere.features.sources import from_django
-from stillhere.risk.fitted import explain, fit, rows, store
+from stillhere.risk.fitted import card, store
 
 
 class Command(BaseCommand):
@@ -15,6 +14,8 @@ class Command(BaseCommand):
         parser.add_argument("action", choices=["fit", "show"])
         parser.add_argument("--practice", required=True, help="practice slug")
         parser.add_argument("--as-of", help="date (YYYY-MM-DD); default now: learn only from before it")
+        parser.add_argument("--step-days", type=int, default=None,
+                            help="days between the past moments learned from (default 7)")
 
     def handle(self, *args, **opts):
         try:
@@ -23,9 +24,6 @@ class Command(BaseCommand):
             raise CommandError(f"No practice called {opts['practice']!r}.")
         if opts["action"] == "fit":
             as_of = parse_as_of(opts["as_of"], practice.tz) if opts["as_of"] else timezone.now()
-            src = from_django(practice.pk)
-            data = rows.training_rows(src, int(as_of.timestamp()))
-            row = store.save(practice, fit.fit(data))
-            self.stdout.write(f"Fitted {row.version} on {len(data)} past moments.")
-        row = store.latest(practice)
-        self.stdout.write(explain.card_text(row))
+            row, n = store.fit_practice(practice, int(as_of.timestamp()), opts["step_days"])
+            self.stdout.write(f"Fitted {row.version} on {n:,} past moments.")
+        self.stdout.write(card.text(card.build(practice)))
