@@ -54,7 +54,11 @@ def training_rows(src: Sources, as_of_s: int, step_days: int = STEP_DAYS) -> pd.
     eps["left_s"] = eps["left_s"].fillna(eps.started_s.astype("float64"))
     ends = eps.set_index("episode_id")
     frames = []
-    for T in moments(int(eps.started_s.min()), int(as_of_s), step_days):
+    # Moments stop where the record does: past the last recorded session
+    # (an export from years ago) a week adds rows and time but no facts.
+    recorded = a.filter(a.start_s < as_of_s).start_s.max().execute()
+    end_s = min(int(as_of_s), int(recorded) if recorded is not None and recorded == recorded else int(as_of_s))
+    for T in moments(int(eps.started_s.min()), end_s, step_days):
         df = features_at(src, T)
         if df.empty:
             continue

@@ -94,6 +94,14 @@ class FittedTests(ModelDir, TestCase):
         after = rows.features_at(from_django(self.practice.pk), T).sort_values("episode_id")
         pd.testing.assert_frame_equal(before.reset_index(drop=True), after.reset_index(drop=True))
 
+    def test_training_moments_stop_where_the_record_does(self):
+        # An export whose last session was long ago: asked as of years later, no week after the record.
+        last = Appointment.objects.filter(practice=self.practice).order_by("-start").first().start
+        years_on = int(AS_OF.timestamp()) + 3 * 365 * 86400
+        r = rows.training_rows(from_django(self.practice.pk), years_on, step_days=28)
+        self.assertFalse(r.empty)
+        self.assertLessEqual(r.t_s.max() + rows.HORIZON_DAYS * 86400, int(last.timestamp()))
+
     def test_too_few_events_keeps_default(self):
         row, n = store.fit_practice(self.practice, int(AS_OF.timestamp()), step_days=28)
         self.assertGreater(n, 0)
