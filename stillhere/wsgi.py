@@ -9,12 +9,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stillhere.settings")
 application = get_wsgi_application()
 
 
-def _warm_tone_check() -> None:
-    # The tone check's model trains on first use (a few seconds); do it while the server starts so the
-    # first clinician to open the composer does not wait for it.
-    from stillhere.outreach import tone_model
+def warm_tone_check() -> None:
+    """Train the tone check's model (a few seconds) in the background, so the
+    first clinician to open the composer does not wait for it. Called in each
+    server process once it runs (gunicorn's post_worker_init): a thread
+    started before the fork would leave its import locks held in the child."""
 
-    tone_model.model()
+    def train():
+        from stillhere.outreach import tone_model
 
+        tone_model.model()
 
-threading.Thread(target=_warm_tone_check, name="warm-tone-check", daemon=True).start()
+    threading.Thread(target=train, name="warm-tone-check", daemon=True).start()

@@ -112,7 +112,7 @@ def run_import(practice, source, *, dry_run: bool = False, actor=None, on_progre
                                                         ids=writer.appts_updated)
             if report.failed or dry_run:
                 raise _Rollback
-            affected = (writer.clients_changed, writer.touched)
+            affected = (writer.clients_changed, writer.changed)
     except _Rollback:
         pass
     except Exception as e:  # a defect, not bad input: say so, keep nothing, log no client data

@@ -193,3 +193,4 @@ def _remember(writer, old: Episode, new: Episode) -> None:
                               "clinician_id": new.clinician_id, "started": new.started, "ended": None,
                               "previous_id": old.pk})
     writer.touched.add(new.pk)
+    writer.changed.update((old.pk, new.pk))

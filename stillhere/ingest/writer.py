@@ -69,6 +69,10 @@ class Writer:
         self.episode_ext: dict[str, dict] = {}
         self.episode_by_id: dict[int, dict] = {}
         self.touched: set[int] = set()
+        # Episodes whose appointments this write created, changed or moved (or
+        # a long silence split): what an import's rescan covers. `touched`
+        # holds every episode the file names, changed or not.
+        self.changed: set[int] = set()
         # Clients whose own row, episodes or measures this write created or
         # changed: with `touched`, what the rescan after it covers.
         self.clients_changed: set[int] = set()
@@ -295,6 +299,7 @@ class Writer:
                     changed.append((old["id"], diff))
                     fields.update(diff)
                     self.appts_updated.add(old["id"])
+                    self.changed.add(old["episode_id"])
                 self.touched.add(old["episode_id"])
             if "marker" in r:
                 markers[ext] = r["marker"]
@@ -304,6 +309,7 @@ class Writer:
         self._create_pending()
         insert_appointments(self.p.pk, [(e["id"], ext, values) for e, ext, values in new])
         self.touched.update(e["id"] for e, _, _ in new)
+        self.changed.update(e["id"] for e, _, _ in new)
         self._grown(len(new))
         if changed:
             upd, now = [], datetime.now(timezone.utc)
@@ -313,6 +319,7 @@ class Writer:
                     if k == "episode_id":
                         a.episode_id = val["id"]
                         self.touched.add(val["id"])
+                        self.changed.add(val["id"])
                     else:
                         setattr(a, k, val)
                 upd.append(a)
@@ -352,7 +359,7 @@ class Writer:
     def _sync_markers(self, want: dict[int, str]) -> None:
         """Imported markers follow the file; markers a clinician added by hand stay."""
         have: dict[int, set] = {}
-        drop = []
+        drop, moved = [], set()
         ids = list(want)
         for i in range(0, len(ids), CHUNK):
             for pk, appt, kind in (SessionMarker.objects.filter(appointment_id__in=ids[i:i + CHUNK],
@@ -362,7 +369,12 @@ class Writer:
                     have.setdefault(appt, set()).add(kind)
                 else:
                     drop.append(pk)
+                    moved.add(appt)
         add = [SessionMarker(appointment_id=a, kind=k) for a, k in want.items() if k and k not in have.get(a, ())]
+        moved.update(m.appointment_id for m in add)
+        ids = sorted(moved)
+        for i in range(0, len(ids), CHUNK):   # a marker is a fact of its episode: rescan it
+            self.changed.update(Appointment.objects.filter(id__in=ids[i:i + CHUNK]).values_list("episode_id", flat=True))
         SessionMarker.objects.bulk_create(add, batch_size=CHUNK)
         for i in range(0, len(drop), CHUNK):
             SessionMarker.objects.filter(id__in=drop[i:i + CHUNK]).delete()

@@ -95,7 +95,10 @@ def upcoming_appointments(src, as_of_s: int) -> ibis.Table:
     T = ibis.literal(int(as_of_s), "int64")
     a = src.appointments
     booked_s = a.booked_s.fill_null(a.start_s - 7 * DAY)
-    cancelled = a.status.isin(CANCELS) & (a.cancelled_s.fill_null(a.start_s) < T)
+    # A cancellation the record gives no time for is taken as already made:
+    # the record says so now, so a scan never scores a cancelled session
+    # still to come (no outcome will ever judge that score).
+    cancelled = a.status.isin(CANCELS) & (a.cancelled_s.isnull() | (a.cancelled_s < T))
     return a.filter((a.start_s >= T) & (booked_s < T) & ~cancelled).select(
         "appointment_id", "episode_id", "start_s", booked_s=booked_s, as_of_s=T)
 

@@ -33,7 +33,11 @@ class ScoredAtBookingTestCase(BaseTestCase):
         first = Appointment.objects.get(external_id="first")
         # Nadia's episode starts with that appointment: it has not begun yet.
         self.assertEqual(str(first.episode.started), "2026-03-17")
-        risks = {r.appointment.external_id: r for r in NoShowRisk.objects.select_related("appointment")}
+        # Scored at booking; the import's rescan then scores them again as of now, as the morning scan would.
+        self.assertEqual(set(NoShowRisk.objects.values_list("appointment__external_id", flat=True)),
+                         {"same-day", "first"})
+        risks = {r.appointment.external_id: r for r in NoShowRisk.objects.select_related("appointment")
+                 .filter(moment=NoShowRisk.Moment.BOOKING)}
         self.assertEqual(set(risks), {"same-day", "first"})
         for r in risks.values():
             self.assertEqual(r.moment, NoShowRisk.Moment.BOOKING)
@@ -51,15 +55,17 @@ class ScoredAtBookingTestCase(BaseTestCase):
             "past,r-001,Ana Abbott,alice@example.org,2026-03-03T15:00:00+00:00,attended,2026-02-20T10:00:00+00:00\n"
             "gone,r-001,Ana Abbott,alice@example.org,2026-03-20T15:00:00+00:00,cancelled,2026-02-20T10:00:00+00:00\n"
             "next,r-001,Ana Abbott,alice@example.org,2026-03-24T15:00:00+00:00,scheduled,2026-03-09T10:00:00+00:00\n")
-        self.assertEqual(list(NoShowRisk.objects.values_list("appointment__external_id", flat=True)), ["next"])
+        # Neither at booking nor by the import's rescan: only the session still to come.
+        self.assertEqual(set(NoShowRisk.objects.values_list("appointment__external_id", flat=True)), {"next"})
         # The same file again changes nothing, so nothing is scored again.
+        scored = NoShowRisk.objects.count()
         self.import_rows(
             "next,r-001,Ana Abbott,alice@example.org,2026-03-24T15:00:00+00:00,scheduled,2026-03-09T10:00:00+00:00\n")
-        self.assertEqual(NoShowRisk.objects.count(), 1)
+        self.assertEqual(NoShowRisk.objects.count(), scored)
         # Moved to tomorrow: scored again, with the shorter lead time.
         self.import_rows(
             "next,r-001,Ana Abbott,alice@example.org,2026-03-11T15:00:00+00:00,scheduled,2026-03-10T09:00:00+00:00\n")
-        before, after = NoShowRisk.objects.order_by("id")
+        before, after = NoShowRisk.objects.filter(moment=NoShowRisk.Moment.BOOKING).order_by("id")
         self.assertLess(after.probability, before.probability)
         self.assertIn("Booked 15 days ahead", before.reasons)
         self.assertFalse([r for r in after.reasons if r.startswith("Booked")])

@@ -102,7 +102,7 @@ NO_CLIENT_DATA = {
     "reflection:summary": "makes a de-identified summary (POST; audited as consultation-shared)",
     "reflection:consultation": "de-identified summaries only",
     "reflection:consultation_detail": "a de-identified summary (audited as consultation-viewed)",
-    **{f"analytics:{n}": "practice aggregates, no client named" for n in ("practice", "export", "pdf")},
+    **{f"analytics:{n}": "practice aggregates, no client named" for n in ("practice", "export", "pdf", "model_card")},
     **{f"practice:{n}": "practice settings" for n in (
         "first_run", "index", "settings", "engagement", "outreach", "plan", "plan_clinician", "measures",
         "templates", "people", "member")},

@@ -21,7 +21,7 @@ class Command(BaseCommand):
             raise CommandError("DEBUG is on: its error pages show client data. Unset DEBUG to serve.")
         from gunicorn.app.base import BaseApplication
 
-        from stillhere.wsgi import application
+        from stillhere.wsgi import application, warm_tone_check
 
         options = {
             "bind": bind, "workers": workers, "threads": threads, "worker_class": "gthread",
@@ -30,6 +30,7 @@ class Command(BaseCommand):
             # start, stop and errors. A request line would carry client URLs.
             "accesslog": None, "errorlog": "-", "loglevel": "info",
             "forwarded_allow_ips": "127.0.0.1,::1", "proc_name": "stillhere-web",
+            "post_worker_init": lambda worker: warm_tone_check(),
         }
 
         class Server(BaseApplication):
