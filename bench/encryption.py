@@ -11,36 +11,20 @@ Runs in a fresh SQLite file; best of 5 after one warm-up.
 
 import argparse
 import json
+import sys
 import os
-import tempfile
-import time
 from datetime import date
+from pathlib import Path
 
-
-def best(fn, n=5):
-    fn()
-    times = []
-    for _ in range(n):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), out
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scratch import best, scratch_database  # noqa: E402
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--clients", type=int, default=3000)
     args = ap.parse_args()
-    tmp = tempfile.mkdtemp()
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{tmp}/bench.sqlite3")
-    os.environ["STILLHERE_DATA_DIR"] = tmp
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stillhere.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    scratch_database()
     from stillhere.accounts.models import Membership
     from stillhere.clients.models import Client
     from stillhere.clients.search import find_clients

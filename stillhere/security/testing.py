@@ -72,3 +72,16 @@ def pass_second_step(page, username) -> None:
         page.get_by_role("button", name="Turn on the second step").click()
         page.get_by_role("button", name="I have kept them: continue").click()
         page.wait_for_load_state()
+
+
+def sign_in(page, base_url, username) -> None:
+    """A whole browser sign-in, as the person does it: the sign-in page, the
+    password, the second step if theirs, and on to the inbox."""
+    from stillhere.test import PASSWORD
+
+    page.goto(base_url + "/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.keyboard.press("Enter")
+    pass_second_step(page, username)
+    page.wait_for_url(base_url + "/")

@@ -8,8 +8,8 @@ from django.test import override_settings
 from stillhere.lib.browser import ARTIFACTS, BrowserTestCase, skip_without_chromium
 from stillhere.risk.fitted import fit, store
 from stillhere.risk.fitted.tests.test_fitted import ModelDir, synthetic_rows
-from stillhere.security.testing import pass_second_step
-from stillhere.test import PASSWORD, make_member
+from stillhere.security.testing import sign_in
+from stillhere.test import make_member
 
 skip_without_chromium()
 
@@ -31,13 +31,7 @@ class ModelCardInBrowserTestCase(ModelDir, BrowserTestCase):
         super().tearDown()
 
     def login(self, who):
-        page = self.page
-        page.goto(self.live_server_url + "/login/")
-        page.get_by_label("Username").fill(who)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.keyboard.press("Enter")
-        pass_second_step(page, who)
-        page.wait_for_url(self.live_server_url + "/")
+        sign_in(self.page, self.live_server_url, who)
 
     def test_a_director_reads_the_model_card_at_desktop_and_phone_widths(self):
         self.assertFalse(settings.DEBUG)

@@ -3,16 +3,14 @@ through the real import (`stillhere import`) and the real scan (`stillhere scan`
 
 import io
 import json
-import tempfile
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
 from django.core.management import call_command
 
 from stillhere.clients import entry
 from stillhere.clients.models import Appointment, Client, Episode
 from stillhere.engagement.inbox import needs_attention
-from stillhere.ingest.tests.helpers import run
+from stillhere.ingest.tests.helpers import ImportFiles, run
 from stillhere.test import BaseTestCase
 
 HEADER = "appointment_id,client_id,clinician,start,status,client_name,session_type\n"
@@ -28,18 +26,7 @@ def weekly(client, first: date, n: int, last_type="session", status="attended", 
     return rows
 
 
-class ImportedEndingsTestCase(BaseTestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-
-    def tearDown(self):
-        self.tmp.cleanup()
-
-    def file(self, name, text) -> Path:
-        p = Path(self.tmp.name) / name
-        p.write_text(text)
-        return p
-
+class ImportedEndingsTestCase(ImportFiles, BaseTestCase):
     def import_csv(self, rows, *extra, header=HEADER):
         code, out, err = run("appointments", self.file("appointments.csv", header + "\n".join(rows) + "\n"),
                              "--practice", "riverside", *extra)

@@ -3,9 +3,7 @@ rescans the episodes it touched at once, through the real import and the real
 scan, with nobody running `stillhere scan`; and a logged contact counts as
 word from the client in the scan's own rules."""
 
-import tempfile
 from datetime import timedelta
-from pathlib import Path
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -17,7 +15,7 @@ from stillhere.clients.models import Appointment, Client, Episode
 from stillhere.engagement.inbox import SAFETY, needs_attention
 from stillhere.engagement.models import ScanStatus, ScanTarget, StateChange
 from stillhere.engagement.rescan import rescan_episodes
-from stillhere.ingest.tests.helpers import PrivateDataDir, run
+from stillhere.ingest.tests.helpers import ImportFiles, PrivateDataDir, run
 from stillhere.outreach import actions
 from stillhere.test import BaseTestCase
 
@@ -39,18 +37,7 @@ def weekly(client: str, n: int, *, missed_days_ago: int = 0, start_id: int = 1) 
     return rows
 
 
-class RescanTestCase(BaseTestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-
-    def tearDown(self):
-        self.tmp.cleanup()
-
-    def file(self, name, text) -> Path:
-        p = Path(self.tmp.name) / name
-        p.write_text(text)
-        return p
-
+class RescanTestCase(ImportFiles, BaseTestCase):
     def import_csv(self, appts, clients=None):
         args = ["appointments", self.file("appointments.csv", APPTS + "\n".join(appts) + "\n"),
                 "--practice", "riverside"]

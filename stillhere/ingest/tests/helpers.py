@@ -51,3 +51,18 @@ class PrivateDataDir:
             os.environ["STILLHERE_DATA_DIR"] = self._old_data_dir
         shutil.rmtree(self._data_dir, ignore_errors=True)
         super().tearDown()
+
+
+class ImportFiles:
+    """A test's own folder for the files it imports (mix in before a TestCase)."""
+
+    def setUp(self):
+        super().setUp()
+        self.tmp = tempfile.TemporaryDirectory()
+
+    def tearDown(self):
+        self.tmp.cleanup()
+        super().tearDown()
+
+    def file(self, name, text) -> Path:
+        return write(self.tmp.name, name, text)

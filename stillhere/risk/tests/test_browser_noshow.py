@@ -11,10 +11,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from stillhere.lib.browser import ARTIFACTS, BrowserTestCase, skip_without_chromium
-from stillhere.test import PASSWORD, make_client, make_member
+from stillhere.test import make_client, make_member
 
 from stillhere.ingest.tests.helpers import PrivateDataDir
-from stillhere.security.testing import pass_second_step
+from stillhere.security.testing import sign_in
 
 skip_without_chromium()
 
@@ -45,13 +45,7 @@ class NoShowInBrowserTestCase(PrivateDataDir, BrowserTestCase):
         super().tearDown()
 
     def login(self, who):
-        page = self.page
-        page.goto(self.live_server_url + "/login/")
-        page.get_by_label("Username").fill(who)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.keyboard.press("Enter")
-        pass_second_step(page, who)
-        page.wait_for_url(self.live_server_url + "/")
+        sign_in(self.page, self.live_server_url, who)
 
     def shots(self, name):
         page = self.page
