@@ -4,7 +4,6 @@ for directors and admins (stillhere/clients/export.py, erase.py)."""
 import io
 import json
 import stat
-import tempfile
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -22,17 +21,13 @@ from stillhere.clients.models import Appointment, Client, Episode
 from stillhere.ingest.models import ImportRun
 from stillhere.measures.record import record_result
 from stillhere.outreach.models import Letter, OutboxMessage, OutreachStep, Reply
+from stillhere.ingest.tests.helpers import PrivateDataDir
 from stillhere.outreach.tests.helpers import OutreachTestCase, post_a_letter
 
 
-class RecordTestCase(OutreachTestCase):
+class RecordTestCase(PrivateDataDir, OutreachTestCase):
     def setUp(self):
         super().setUp()
-        self.tmp = tempfile.TemporaryDirectory()
-        self.addCleanup(self.tmp.cleanup)
-        patcher = mock.patch.dict("os.environ", {"STILLHERE_DATA_DIR": self.tmp.name})
-        patcher.start()
-        self.addCleanup(patcher.stop)
         self.letter_step = post_a_letter(self)
         Reply.objects.create(practice=self.riverside, client=self.ana, source="email", text="I am still here",
                              received=self.letter_step.due)
@@ -42,11 +37,11 @@ class RecordTestCase(OutreachTestCase):
 
     def export(self, *args):
         out = io.StringIO()
-        call_command("client", "export", str(self.ana.code), "--out", self.tmp.name, *args, stdout=out)
+        call_command("client", "export", str(self.ana.code), "--out", self._data_dir, *args, stdout=out)
         return out.getvalue()
 
     def open_zip(self):
-        [path] = Path(self.tmp.name).glob("client-record-*.zip")
+        [path] = Path(self._data_dir).glob("client-record-*.zip")
         return path, zipfile.ZipFile(path)
 
 
@@ -127,7 +122,7 @@ class EraseTestCase(RecordTestCase):
             "problems": [{"file": "clients.csv", "row": 2, "reason": "r-001 has a bad email"},
                          {"file": "clients.csv", "row": 3, "reason": "r-002 has a bad phone"}]})
         self.pending = ImportRun.objects.create(practice=self.riverside, kind="csv", status="uploaded")
-        self.upload = Path(self.tmp.name) / "imports" / str(self.pending.code)
+        self.upload = Path(self._data_dir) / "imports" / str(self.pending.code)
         self.upload.mkdir(parents=True)
         (self.upload / "clients-x.csv").write_text("id,first,last\nr-001,Ana,Abbott\n")
         self.ana_id = self.ana.pk

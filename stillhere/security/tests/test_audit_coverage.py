@@ -10,10 +10,8 @@ The GET pages of NO_CLIENT_DATA are fetched too and must not show the
 client's name or email.
 """
 
-import tempfile
 from datetime import date
 from pathlib import Path
-from unittest import mock
 
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.contrib.contenttypes.models import ContentType
@@ -26,6 +24,7 @@ from stillhere.ingest.models import ImportRun
 from stillhere.measures.record import record_result
 from stillhere.outreach import responses, shortlinks
 from stillhere.outreach.models import OutreachStep, PrintBatch
+from stillhere.ingest.tests.helpers import PrivateDataDir
 from stillhere.outreach.tests.helpers import OutreachTestCase, post_a_letter
 from stillhere.test import make_client
 
@@ -130,14 +129,9 @@ def walk(patterns, prefix="", ns=""):
             yield prefix + str(p.pattern), ns + (p.name or "?")
 
 
-class AuditCoverageTestCase(OutreachTestCase):
+class AuditCoverageTestCase(PrivateDataDir, OutreachTestCase):
     def setUp(self):
         super().setUp()
-        self.tmp = tempfile.TemporaryDirectory()
-        self.addCleanup(self.tmp.cleanup)
-        patcher = mock.patch.dict("os.environ", {"STILLHERE_DATA_DIR": self.tmp.name})
-        patcher.start()
-        self.addCleanup(patcher.stop)
         self.letter_step = post_a_letter(self)
         self.step_ = OutreachStep.objects.filter(client=self.ana).exclude(pk=self.letter_step.pk).latest("id")
         OutreachStep.objects.filter(pk__in=[self.step_.pk, self.letter_step.pk]).update(status="awaiting_approval")
@@ -149,7 +143,7 @@ class AuditCoverageTestCase(OutreachTestCase):
                                                        state="ended_no_goodbye")
         self.run_ = ImportRun.objects.create(practice=self.riverside, kind="csv", created_by=self.dora.user,
                                              options={"files": {"appointments": "appointments-a.csv"}})
-        folder = Path(self.tmp.name) / "imports" / str(self.run_.code)
+        folder = Path(self._data_dir) / "imports" / str(self.run_.code)
         folder.mkdir(parents=True)
         (folder / "appointments-a.csv").write_text(
             "client_id,clinician,start,status,client_name\n"
