@@ -68,7 +68,11 @@ class InboxCardsTestCase(BaseTestCase):
         after = [i.reason for i in needs_attention(self.alice, AFTER + timedelta(minutes=6)) if i.client == self.ana]
         self.assertTrue(after)
         self.assertFalse(any("no word since" in r for r in after), after)
-        self.assertTrue(any("No-show on 12 Jan; they rang on 13 Jan" in r for r in after), after)
+        # The reply rescanned her at once (engagement/rescan.py): heard from after the missed session, and the
+        # stored reasons no longer say otherwise.
+        ep.refresh_from_db()
+        self.assertEqual(ep.state, "re_engaged")
+        self.assertFalse(any("no word since" in r for r in CurrentRisk.objects.get(episode=ep).reasons))
 
     # --- cards and filters -----------------------------------------------
 
