@@ -9,6 +9,14 @@ CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
+# An init script that keeps every Content-Security-Policy refusal in
+# window.__violations, so a test can assert the page needed none.
+CSP_VIOLATIONS = """
+window.__violations = [];
+document.addEventListener('securitypolicyviolation',
+  e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + (e.sourceFile || '')));
+"""
+
 
 def chromium_available() -> bool:
     return os.path.exists(CHROMIUM) or bool(shutil.which("chromium"))

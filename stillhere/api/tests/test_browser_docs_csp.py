@@ -2,18 +2,11 @@
 Content-Security-Policy in real Chromium: its scripts and styles come from
 our own static files, and the browser reports no violation."""
 
-import re
-
-from stillhere.lib.browser import ARTIFACTS, BrowserTestCase, skip_without_chromium
-from stillhere.test import PASSWORD, make_member
+from stillhere.lib.browser import ARTIFACTS, CSP_VIOLATIONS, BrowserTestCase, skip_without_chromium
+from stillhere.security.testing import sign_in
+from stillhere.test import make_member
 
 skip_without_chromium()
-
-LISTEN = """
-window.__violations = [];
-document.addEventListener('securitypolicyviolation',
-  e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + (e.sourceFile || '')));
-"""
 
 
 class ApiDocsCspTestCase(BrowserTestCase):
@@ -25,15 +18,11 @@ class ApiDocsCspTestCase(BrowserTestCase):
         page = self.browser.new_page()
         page.set_default_timeout(120_000)   # a shared, busy test machine
         page.set_default_navigation_timeout(120_000)
-        page.add_init_script(LISTEN)
+        page.add_init_script(CSP_VIOLATIONS)
         console = []
         page.on("console", lambda m: console.append(m.text) if m.type in ("error", "warning") else None)
         base = self.live_server_url
-        page.goto(base + "/login/")
-        page.get_by_label("Username").fill("alice")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.keyboard.press("Enter")
-        page.wait_for_url(base + "/")
+        sign_in(page, base, "alice")
         response = page.goto(base + "/api/v1/docs")
         self.assertIn("script-src 'self'", response.headers["content-security-policy"])
         page.get_by_role("heading", name="stillhere API reference").wait_for()

@@ -4,17 +4,11 @@ page whose forms work through htmx, and the browser reports no violation."""
 
 import re
 
-from stillhere.lib.browser import ARTIFACTS, BrowserTestCase, skip_without_chromium
+from stillhere.lib.browser import ARTIFACTS, CSP_VIOLATIONS, BrowserTestCase, skip_without_chromium
 from stillhere.security.testing import code
 from stillhere.test import PASSWORD, make_client, make_member
 
 skip_without_chromium()
-
-LISTEN = """
-window.__violations = [];
-document.addEventListener('securitypolicyviolation',
-  e => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));
-"""
 
 
 class CspBrowserTestCase(BrowserTestCase):
@@ -28,7 +22,7 @@ class CspBrowserTestCase(BrowserTestCase):
         dora = make_member(practice, "dora", "director")
         ana = make_client(practice, make_member(practice, "alice", "clinician"), "r-001", "Ana", "Abbott")
         page = self.browser.new_page()
-        page.add_init_script(LISTEN)
+        page.add_init_script(CSP_VIOLATIONS)
         console = []
         page.on("console", lambda m: console.append(m.text) if m.type in ("error", "warning") else None)
         base = self.live_server_url
