@@ -35,7 +35,7 @@ def end_episode(membership: Membership, episode: Episode, reason: str, ended_on:
     except endings.AlreadyEnded as e:
         raise ValidationError(str(e)) from None
     except endings.EndingError as e:
-        raise ApiError(422, "invalid", str(e), "reason" if "Choose" in str(e) else "ended_on") from None
+        raise ApiError(422, "invalid", str(e), e.field) from None
 
 
 def caseload_clinician(membership: Membership, clinician_id: int | None) -> Membership:

@@ -38,7 +38,12 @@ ENDED_STATE = {reason: state for reason, (_, _, state) in CHOICES.items()} | {
 
 
 class EndingError(ValueError):
-    """Why an ending cannot be recorded, in words for the page."""
+    """Why an ending cannot be recorded, in words for the page, and which of
+    the answers it is about ("reason" or "ended_on")."""
+
+    def __init__(self, message: str, field: str = "ended_on"):
+        super().__init__(message)
+        self.field = field
 
 
 class AlreadyEnded(EndingError):
@@ -57,7 +62,7 @@ def end_episode(member, episode: Episode, reason: str, ended_on: date, note: str
     if not may_end(member, episode):
         raise PermissionDenied("Only the client's clinician or a clinical director can record an ending.")
     if reason not in ENDED_STATE:
-        raise EndingError("Choose how the episode ended.")
+        raise EndingError("Choose how the episode ended.", field="reason")
     now = now or timezone.now()
     tz = member.practice.tz
     if ended_on > timezone.localdate(now, tz):

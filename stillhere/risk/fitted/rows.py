@@ -57,7 +57,7 @@ def training_rows(src: Sources, as_of_s: int, step_days: int = STEP_DAYS) -> pd.
     # Moments stop where the record does: past the last recorded session
     # (an export from years ago) a week adds rows and time but no facts.
     recorded = a.filter(a.start_s < as_of_s).start_s.max().execute()
-    end_s = min(int(as_of_s), int(recorded) if recorded is not None and recorded == recorded else int(as_of_s))
+    end_s = int(as_of_s) if pd.isna(recorded) else min(int(as_of_s), int(recorded))
     for T in moments(int(eps.started_s.min()), end_s, step_days):
         df = features_at(src, T)
         if df.empty:
