@@ -21,7 +21,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stillhere.settings")
 django.setup()
 
 from stillhere.outreach import tone_model  # noqa: E402
-from stillhere.outreach.tone_corpus import CORPUS, HELD_OUT, HELD_OUT_2, NAMES, cross_validated, load, score  # noqa: E402
+from stillhere.outreach.tone_corpus import CORPUS, HELD_OUT, HELD_OUT_2, HELD_OUT_3, NAMES, cross_validated, load, score  # noqa: E402
 
 
 def report(title, path, scorer=score) -> bool:
@@ -55,6 +55,7 @@ def main() -> int:
                CORPUS, cross_validated)
     report("held-out set (written after the patterns were frozen)", HELD_OUT)
     report("second held-out set (written before the check was broadened, never tuned on)", HELD_OUT_2)
+    report("third held-out set (written before the latest round of changes, never trained or tuned on)", HELD_OUT_3)
     return 0 if ok else 1
 
 
