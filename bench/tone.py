@@ -21,10 +21,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stillhere.settings")
 django.setup()
 
 from stillhere.outreach import tone_model  # noqa: E402
-from stillhere.outreach.tone_corpus import CORPUS, HELD_OUT, HELD_OUT_2, HELD_OUT_3, NAMES, cross_validated, load, score  # noqa: E402
+from stillhere.outreach.tone_corpus import CORPUS, HELD_OUT, HELD_OUT_2, HELD_OUT_3, HELD_OUT_4, NAMES, cross_validated, load, score  # noqa: E402
 
 
-def report(title, path, scorer=score) -> bool:
+def report(title, path, scorer=score, list_wrong=True) -> bool:
     rows = load(path)
     started = time.perf_counter()
     scores, wrong = scorer(rows)
@@ -36,7 +36,7 @@ def report(title, path, scorer=score) -> bool:
         meets = s.precision >= 0.9 and s.recall >= 0.95
         ok &= meets
         print(f"{NAMES[kind]:<40} {s.support:>4} {s.precision:>10.3f} {s.recall:>7.3f}{'' if meets else '  below target'}")
-    if "--wrong" in sys.argv:
+    if "--wrong" in sys.argv and list_wrong:
         for row, got in wrong:
             print(f"  [{'|'.join(sorted(row.labels))} -> {'|'.join(sorted(got)) or '-'}] ({row.channel}) {row.text}")
     return ok
@@ -56,6 +56,8 @@ def main() -> int:
     report("held-out set (written after the patterns were frozen)", HELD_OUT)
     report("second held-out set (written before the check was broadened, never tuned on)", HELD_OUT_2)
     report("third held-out set (written before the latest round of changes, never trained or tuned on)", HELD_OUT_3)
+    report("fourth held-out set (its mistakes are never listed, so nothing can be tuned on it)", HELD_OUT_4,
+           list_wrong=False)
     return 0 if ok else 1
 
 
