@@ -260,11 +260,16 @@ def model() -> Model | None:
     if _trained is None and CORPUS.exists():
         with _lock:
             if _trained is None:
-                key, path = training_key(CORPUS), cache_path()
-                m = _load_cached(path, key)
+                key = training_key(CORPUS)
+                try:
+                    path = cache_path()
+                except OSError:  # no usable data folder: train, and keep it in memory only
+                    path = None
+                m = _load_cached(path, key) if path else None
                 if m is None:
                     m = Model(labelled(CORPUS))
-                    _store(path, key, m)
+                    if path:
+                        _store(path, key, m)
                 _trained = m
     return _trained
 
