@@ -271,9 +271,10 @@ BLAME += [
     r"\byou (?:always|never|constantly|repeatedly|often|keep) (?:(?:seem to|manage to|tend to|just) ){0,2}(?:cancel|miss"
     r"|forget|arrive late|turn up late|come late|leave it|rearrange|reschedule|fail|\w+ on time)\w*",
     r"\byou were the one (?:who|that)\b", r"\byou (?:chose|decided|opted) not to\b",
-    r"\b(?:your|the) (?:commitment|engagement|effort|motivation|punctuality|reliability|follow-through)(?: \w+){0,2}"
+    r"\b(?:your|the) (?:commitment|engagement|effort|motivation|punctuality|reliability|follow-through|dedication"
+    r"|attitude)(?: \w+){0,2}"
     r" (?:has been |is |was |seems |looks |appears )?(?:lacking|low|poor|patchy|weak|inconsistent|limited|sporadic"
-    r"|missing|questionable)\b", r"\black(?:ing)? (?:of |in )?(?:commitment|engagement|effort|motivation)\b",
+    r"|missing|questionable)\b", r"\black(?:ing)? (?:of |in )?(?:commitment|engagement|effort|motivation|dedication)\b",
     r"\byou(?:'ve| have)? let (?:this|it|things|the \w+) (?:drift|slide|slip|lapse)\b",
     r"\byou\b.*\b(?:didn't|did not|never) (?:use|take up|make use of|turn up for) (?:it|the time|the slot|your \w+)\b",
 ]
@@ -330,22 +331,31 @@ def sentences(text: str) -> list[str]:
 
 def pattern_hits(sentence: str) -> dict[str, str]:
     """{kind: the words a pattern matched} for one sentence, before DOMINATES."""
+    return _patterns(sentence)[0]
+
+
+def _patterns(sentence: str) -> tuple[dict[str, str], set[str]]:
+    """The kinds a pattern found, and the kinds a pattern would have found
+    but a negation or a reassurance before it said the opposite ("nobody
+    will close your file")."""
     low = " ".join(sentence.lower().replace("’", "'").split())
-    found = {}
+    found, set_aside = {}, set()
     for kind, pats in _COMPILED.items():
         for pat, guarded, asking in pats:
             if asking and not REQUEST_RE.search(low):
                 continue
             for m in pat.finditer(low):
                 if guarded and NEGATED_RE.search(low[:m.start()]):
+                    set_aside.add(kind)
                     continue
                 if kind == "blame" and (REASSURED_RE.search(low[:m.start()]) or NAMED_RE.search(low[:m.start()])):
+                    set_aside.add(kind)
                     continue
                 found[kind] = m.group(0)
                 break
             if kind in found:
                 break
-    return found
+    return found, set_aside - set(found)
 
 
 def hurts(sentence: str) -> dict[str, str]:
@@ -365,12 +375,15 @@ def read(sentence: str) -> dict[str, tuple[str, bool]]:
     """
     from . import tone_model
 
-    by_pattern = pattern_hits(sentence)
+    by_pattern, set_aside = _patterns(sentence)
     found = {}
     for kind, (probability, words) in tone_model.read(sentence).items():
         if kind in by_pattern:
             found[kind] = (by_pattern[kind], True)
-        elif probability >= tone_model.THRESHOLD:
+        elif probability >= tone_model.THRESHOLD and kind not in set_aside:
+            # Where a pattern saw the words and a negation turned them round,
+            # the model (which weighs the words more than the negation) is not
+            # asked to overrule it.
             found[kind] = (words or " ".join(sentence.split()[:8]), False)
     for strong, weaker in DOMINATES.items():
         if strong in found:
@@ -447,6 +460,8 @@ DOOR_OPEN += [
     r"\b(?:carry on|continue|pick up|start|resume|restart|come back|meet|get together|begin)\b.*\b(?:when|whenever|if|once)"
     r" (?:it|you|things|that)\b",
     r"\bnothing (?:has to|needs to|will) (?:end|stop|close)\b",
+    r"\b(?:wait|waiting|leave it|hold off|pause)(?: \w+){0,3} (?:until|till|for)\b.*\b(?:fine|ok|okay|no problem|good"
+    r"|alright|all right)\b",
     r"\byou(?:'re| are) (?:always )?free to (?:come back|return|resume|restart|continue|rebook|book|pick)\b",
 ]
 HOW_TO_REACH += [

@@ -96,3 +96,44 @@ def test_without_the_labelled_sentences_the_patterns_alone_decide(monkeypatch, t
         assert tone.hurts("I was stuck there on my own for the hour.") == {}
     finally:
         tone_model.read.cache_clear()
+
+
+@pytest.mark.parametrize("text", [
+    "Nobody will close your file.",                       # a negated threat, which the model alone would flag
+    "I'm not going to give your slot away.",
+    "Things moved quickly at work this month, I gather.",  # urgency words, nothing asked of the reader
+    "It's fine that you missed the last two.",             # blame said only to be set aside
+    "There's no charge for the weeks you missed.",         # the occasion named, not blamed
+    "I must say, it was good to catch up in March.",
+    "If things settle down at home, I'd be glad to carry on.",
+])
+def test_negations_reassurances_and_plain_mentions_are_not_flagged(text):
+    assert tone.hurts(text) == {}, text
+
+
+@pytest.mark.parametrize("text,kind", [
+    ("I can only hold the Friday time until the 9th.", "threat"),
+    ("We'll have to discuss whether to keep going at all.", "threat"),
+    ("I've been quite hurt by the silence.", "guilt"),
+    ("I'd expected at least a text.", "guilt"),
+    ("Your dedication to this has been questionable.", "blame"),
+    ("You never seem to manage to be on time.", "blame"),
+    ("Please reply no later than the 12th.", "pressure"),
+])
+def test_meaning_beyond_the_old_phrases_is_caught(text, kind):
+    assert kind in tone.hurts(text), text
+
+
+@pytest.mark.parametrize("text", [
+    "The door's still open.", "There is a seat for you here if you want it.",
+    "If you'd prefer to wait until the summer, the summer is fine.", "We could meet again after Easter.",
+])
+def test_door_open_lines_in_many_words_count(text):
+    assert tone.opens_door(text), text
+    assert "no-open-door" not in {f.code for f in tone.check(text + " Reply any time.", "email")}
+
+
+def test_medicines_and_symptoms_are_clinical_words_on_an_exposed_channel():
+    for text in ("How are the antidepressants suiting you?", "Hope the flashbacks have eased."):
+        codes = {f.code for f in tone.check(text + " The door is open; reply any time.", "sms")}
+        assert codes & {"clinical-word", "clinical-detail"}, text
