@@ -226,7 +226,7 @@ PRESSURE += [
 # cancelled by the negation before it.
 GUILT_UNGUARDED = [
     r"\b(?:not|isn't|is not|wasn't|was not|hardly|not very|not really) fair (?:on|to|for)\b", r"\bhard not to\b",
-    r"\bmean(?:t)? to (?:hurt|upset|offend|disappoint) me\b", r"\bnot (?:even|once) (?:a|one)\b",
+    r"\bmean(?:t)? to (?:hurt|upset|offend|disappoint) me\b", r"\bnot (?:even|once) (?:a|one)\b", r"\bthe decency\b",
 ]
 # More by meaning: how long a place is held and what happens after; whether
 # the work goes on at all; the clinician's own feelings in every tense ("I've
@@ -280,6 +280,34 @@ BLAME += [
 ]
 FEE += [r"\b(?:bill|billed|billing|invoice\w*) (?:you |for )\b"]
 PRESSURE += [r"\bno later than\b", r"\b(?:without|with no) (?:further|any further|more) delay\b"]
+# Still more by meaning, from sentences written after the patterns above
+# (the cross-validated misses of the labelled set): interest and effort said
+# to be lacking, absences as the cause of a problem, the clinician's low
+# feelings since, time that "stood empty", a slot said to be gone.
+BLAME += [
+    r"\b(?:lost|losing|little|no|less) (?:interest|effort|commitment|motivation)\b",
+    r"\b(?:stopped|not|stop) engaging\b", r"\bdisengag\w*",
+    r"\byour (?:absences?|lateness|timekeeping|cancellations|no-?shows?|missed appointments|non-?attendance)\b"
+    r"(?: \w+){0,3} (?:has|have|is|are|was|were|made|make|caused|cause|mean|meant|been)\b",
+    r"\byou (?:just|simply|still|never|always) (?:don't|do not|won't|didn't|did not) (?:\w+ )?(?:come|show|turn up|reply"
+    r"|answer|respond|call|appear|bother|attend)\b", r"\b(?:didn't|did not|never) (?:\w+ )?appear\b",
+    r"\b(?:blew|blow|blowing) (?:me |us |it |them )?off\b", r"\bbail(?:ed)? on\b", r"\byour doing\b",
+    r"\byou(?:'ve| have)? (?:been )?putting (?:this|it|things) off\b",
+    r"\byou(?:'re| are)? making (?:this|it|things) (?:very |so |really )?(?:hard|difficult|impossible)\b",
+]
+GUILT += [
+    r"\bi(?:'ve felt| have felt|'d felt| had felt)(?: (?!(?:not|never|no|hardly)\b)\w+){0,3} (?:low|down|hurt|sad|upset"
+    r"|let down|rejected|worried|anxious|flat|disappointed|forgotten|ignored)\b",
+    r"\b(?:believed|thought|hoped) you were (?:different|better|more)\b", r"\bthought better of you\b",
+    r"\bcarr(?:y|ying|ied) (?:this|it) (?:around|with me)\b", r"\b(?:drive|drove|driven|push|pushed) you away\b",
+    r"\bwonders? (?:if|whether) i\b",
+    r"\b(?:invested|put|given|poured|gave) (?:a great deal|so much of myself|everything|my heart)\b",
+    r"\btook (?:a lot|so much|a great deal) out of me\b", r"\b(?:stood|sat|was left|lay) empty\b", r"\brevolved around\b",
+    r"\bgiven up on (?:me|us|our)\b", r"\bcan't help feeling\b", r"\bno idea how much i\b", r"\bstings?\b",
+]
+PRESSURE += [r"\b(?:can't|cannot) wait (?:any|much) longer\b", r"\b(?:this|it) (?:can't|cannot) wait\b"]
+THREAT += [r"\bthe (?:\w+ )?(?:slot|place|space|spot|time) (?:is|will be|'ll be|goes|will go) (?:gone|lost|taken"
+           r"|released|given away|reallocated|offered)\b"]
 # Urgency words press only when something is asked of the reader: "book
 # quickly" does, "life can change quickly" does not.
 NEEDS_A_REQUEST = [r"\b(?:quickly|going fast|hurry|sooner|soonest|straight away|right away|right now|at once)\b"]
