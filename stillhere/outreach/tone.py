@@ -184,7 +184,9 @@ BLAME += [
 ]
 FEE_GUARDED = [
     r"\b(?:pay|pays|paying|paid|payable|payment|payments|owed|owing|owe|owes|cost|costs|price|rate|deposit|refund\w*"
-    r"|arrears|collections?|debt|money|bank transfer|insur\w*|settle (?:up|the (?:bill|balance|account|invoice|amount)|your (?:bill|balance|account|invoice))|amount|sum|billed|bill|invoic\w*|charge\w*|fee|fees"
+    r"|arrears|collections?|debt|money|bank transfer|insur\w*"
+    r"|settle (?:up|the (?:bill|balance|account|invoice|amount)|your (?:bill|balance|account|invoice))"
+    r"|amount|sum|billed|bill|invoic\w*|charge\w*|fee|fees"
     r"|out of pocket|prepaid|package|statement|balance|penalt\w*)\b",
 ]
 FEE_GUARDED = [p.replace(r"|charge\w*|", r"|(?<!in )charge\w*|").replace(r"|owed|owing|owe|owes|", r"|owed|owing|owes|") for p in FEE_GUARDED]
@@ -285,7 +287,7 @@ PRESSURE += [r"\bno later than\b", r"\b(?:without|with no) (?:further|any furthe
 # to be lacking, absences as the cause of a problem, the clinician's low
 # feelings since, time that "stood empty", a slot said to be gone.
 BLAME += [
-    r"\b(?:lost|losing|little|no|less) (?:interest|effort|commitment|motivation)\b",
+    r"\b(?:lost|losing|little|less) (?:interest|effort|commitment|motivation)\b",
     r"\b(?:stopped|not|stop) engaging\b", r"\bdisengag\w*",
     r"\byour (?:absences?|lateness|timekeeping|cancellations|no-?shows?|missed appointments|non-?attendance)\b"
     r"(?: \w+){0,3} (?:has|have|is|are|was|were|made|make|caused|cause|mean|meant|been)\b",
