@@ -10,8 +10,9 @@ application = get_wsgi_application()
 
 
 def warm_tone_check() -> None:
-    """Train the tone check's model (a few seconds) in the background, so the
-    first clinician to open the composer does not wait for it. Called in each
+    """Load the tone check's model in the background (from the data folder,
+    or trained and stored there the first time: a few seconds), so the first
+    clinician to open the composer does not wait for it. Called in each
     server process once it runs (gunicorn's post_worker_init): a thread
     started before the fork would leave its import locks held in the child."""
 
