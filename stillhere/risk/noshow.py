@@ -155,9 +155,10 @@ def frame(expr: ibis.Table, key=None):
         if key is not None:
             _SQL[key] = sql
     if backend.name == "pyspark":
-        # Spark has no DB-API cursor, and Ibis's own path goes through a
-        # row-by-row toPandas: minutes for a platform's 20 million
-        # appointments. Spark's toArrow ships them in columnar batches.
+        # Spark has no DB-API cursor, and Ibis's own path goes through
+        # toPandas, row by row unless Arrow is switched on, and back to
+        # Arrow: for a platform's 20 million appointments, Spark's toArrow
+        # ships the columns in batches, once.
         table = backend._session.sql(sql).toArrow()
         return table.cast(expr.schema().to_pyarrow()).to_pandas()
     with backend._safe_raw_sql(sql) as cur:
