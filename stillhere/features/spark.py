@@ -13,6 +13,7 @@ to a minute on a busy machine, paid once per process.
 """
 
 import os
+import re
 from pathlib import Path
 
 import ibis
@@ -32,18 +33,63 @@ def session(master: str | None = None):
     builder = (SparkSession.builder.master(master).appName("stillhere-scan")
                # Integer epoch seconds everywhere, but any time Spark shows is UTC.
                .config("spark.sql.session.timeZone", "UTC")
-               .config("spark.ui.showConsoleProgress", "false"))
+               .config("spark.ui.showConsoleProgress", "false")
+               # Any frame pandas receives comes in Arrow batches, not row by row.
+               .config("spark.sql.execution.arrow.pyspark.enabled", "true"))
+    # The adaptive planner on (Spark's default since 3.2, said here because
+    # the plan below relies on it): it merges the shuffle partitions a small
+    # practice leaves nearly empty and turns a join with a small side into a
+    # broadcast once it has seen the side's real size.
+    builder = (builder.config("spark.sql.adaptive.enabled", "true")
+               .config("spark.sql.adaptive.coalescePartitions.enabled", "true"))
     if master.startswith("local"):
         # One machine: everything on loopback (Spark would otherwise pick the
-        # first network interface), a few shuffle partitions, not 200.
+        # first network interface).
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         builder = (builder.config("spark.driver.host", "127.0.0.1")
                    .config("spark.driver.bindAddress", "127.0.0.1"))
-        builder = builder.config("spark.sql.shuffle.partitions", os.getenv("STILLHERE_SPARK_PARTITIONS", "4"))
-        builder = builder.config("spark.ui.enabled", os.getenv("STILLHERE_SPARK_UI", "false"))
+        for key, value in local_conf(_cores(master)).items():
+            builder = builder.config(key, value)
+    spark_ui = os.getenv("STILLHERE_SPARK_UI", "false")
+    builder = builder.config("spark.ui.enabled", spark_ui)
+    if spark_ui == "true" and os.getenv("STILLHERE_SPARK_UI_PORT"):
+        builder = builder.config("spark.ui.port", os.environ["STILLHERE_SPARK_UI_PORT"])
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def local_conf(cores: int) -> dict[str, str]:
+    """How a local Spark is sized for a practice's snapshot on one machine.
+
+    - The driver is the only executor, and it collects the scan's rows (one
+      per open episode) and the columns the no-show score reads: its heap is
+      STILLHERE_SPARK_DRIVER_MEMORY (default 6g, against Spark's own 1g: a
+      1.71M-client practice has 20 million appointments). It can only be set before
+      the JVM starts, so a process sizes it with its first session.
+    - Each snapshot table is one Parquet file in row groups of about 120,000
+      rows, long-closed episodes first. Spark cuts a file into splits at row
+      group boundaries, by default into as many as there are cores; the
+      splits over long-closed episodes are skipped unread, so with two
+      splits one core did all the work. At least 8 splits per core's worth
+      (STILLHERE_SPARK_SPLITS_PER_CORE) and at most 16 MB each keep both
+      cores busy on the open episodes at the end of each file.
+    - Shuffle partitions: STILLHERE_SPARK_PARTITIONS (default 4 per core),
+      merged by the adaptive planner when a practice is small.
+    """
+    return {
+        "spark.driver.memory": os.getenv("STILLHERE_SPARK_DRIVER_MEMORY", "6g"),
+        "spark.sql.files.maxPartitionBytes": "16m",
+        "spark.sql.files.minPartitionNum": str(cores * int(os.getenv("STILLHERE_SPARK_SPLITS_PER_CORE", "8"))),
+        "spark.sql.shuffle.partitions": os.getenv("STILLHERE_SPARK_PARTITIONS", str(4 * cores)),
+    }
+
+
+def _cores(master: str) -> int:
+    m = re.fullmatch(r"local\[(\d+|\*)(?:,\d+)?\]", master)
+    if m is None:
+        return 1
+    return (os.cpu_count() or 1) if m.group(1) == "*" else int(m.group(1))
 
 
 def connect(master: str | None = None):
@@ -55,4 +101,4 @@ def from_snapshot_spark(folder: Path, con=None) -> Sources:
     return from_snapshot(folder, con or connect())
 
 
-__all__ = ["session", "connect", "from_snapshot_spark", "LOCAL"]
+__all__ = ["session", "connect", "local_conf", "from_snapshot_spark", "LOCAL"]
