@@ -2,8 +2,8 @@
 clients in therapy, 200k appointments), under 45 clinicians and 5 directors
 at once, served by `stillhere serve` (gunicorn, DEBUG off) on PostgreSQL.
 
-    .venv/bin/python bench/inbox.py [--seconds 30] [--clinicians 45] [--directors 5] [--think 1]
-                                   [--port 8250] [--baseline-code DIR] [--closed]
+    .venv/bin/python bench/inbox.py [--seconds 60] [--rounds 6] [--clinicians 45] [--directors 5]
+                                   [--think 1] [--port 8250] [--baseline-code DIR] [--closed]
 
 The practice is simulated, loaded, scanned and ticked once into its own
 database (BENCH_INBOX_URL, default stillhere_bench_inbox on the local
@@ -20,9 +20,11 @@ under 50 paced clinicians (the load the inbox's p95 was first measured
 under), and the sign-in page under the same paced load (a page that reads
 nothing: the floor of the stack itself on this machine). With
 `--baseline-code DIR` (a checkout of the previous code, e.g. `git worktree
-add /tmp/before main~N`), the same mixed load is run again against a server
-running that code on the same database, and printed beside. `--closed`
-adds the closed loops (no pause: the server's ceiling).
+add /tmp/before main`), a second server runs that code on the same
+database, everyone signs in to both, and the mixed load is cut into slices
+taken in turn on each (`--rounds`), so that whatever else the machine is
+doing falls on both alike. `--closed` adds the closed loop (no pause: the
+server's ceiling).
 """
 
 import argparse
@@ -119,8 +121,8 @@ def setup() -> None:
         enrol(user)
         StaticDevice.objects.filter(user=user).delete()
         device = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
-        codes[user.username] = StaticToken.random_token()
-        StaticToken.objects.create(device=device, token=codes[user.username])
+        codes[user.username] = [StaticToken.random_token() for _ in range(4)]
+        StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes[user.username]])
     open_eps = Episode.objects.filter(practice=practice, ended__isnull=True).count()
     clinicians = users.filter(memberships__role=Membership.Role.CLINICIAN)
     print(f"{clinicians.count()} clinicians, {len(codes)} directors, {open_eps:,} open episodes, "
@@ -128,8 +130,8 @@ def setup() -> None:
     print(CODE_LINE + json.dumps(codes), flush=True)
 
 
-def run_setup() -> dict[str, str]:
-    """The setup child; returns each director's one-time recovery code."""
+def run_setup() -> dict[str, list[str]]:
+    """The setup child; returns each director's one-time recovery codes."""
     out = subprocess.run([sys.executable, __file__, "--_setup"], check=True, env=env(), cwd=ROOT,
                          capture_output=True, text=True)
     codes = {}
@@ -276,12 +278,13 @@ class Person:
         return page  # a plain path
 
 
-def load(people: list[Person], seconds: float, think: float = 0.0, only: str | None = None) -> dict:
+def load(people: list[Person], seconds: float, think: float = 0.0, only: str | None = None,
+         into: dict | None = None) -> dict:
     """Each person asks for the next page of its mix (or always `only`),
     reads the answer, waits a random think time (exponential, mean `think`;
-    none for a closed loop) and asks again. Returns, per page, latencies
-    (ms) and errors."""
-    results: dict[str, dict] = {}
+    none for a closed loop) and asks again, for `seconds`. Adds, per page,
+    the latencies (ms) and errors to `into` (returned), and the wall time."""
+    into = {} if into is None else into
     lock = threading.Lock()
     stop = time.perf_counter() + seconds
     start_gate = threading.Barrier(len(people))
@@ -310,7 +313,7 @@ def load(people: list[Person], seconds: float, think: float = 0.0, only: str | N
                 time.sleep(person.rng.expovariate(1 / think))
         with lock:
             for page, (lat, bad) in mine.items():
-                r = results.setdefault(page, {"ms": [], "errors": []})
+                r = into.setdefault(page, {"ms": [], "errors": []})
                 r["ms"].extend(lat)
                 r["errors"].extend(bad)
 
@@ -320,12 +323,19 @@ def load(people: list[Person], seconds: float, think: float = 0.0, only: str | N
         th.start()
     for th in threads:
         th.join()
-    wall = time.perf_counter() - t0
+    into["_wall"] = into.get("_wall", 0.0) + time.perf_counter() - t0
+    return into
+
+
+def summary(raw: dict) -> dict:
+    """p50/p95/p99, rate and errors per page of what `load` gathered."""
     out = {}
-    for page, r in results.items():
+    for page, r in raw.items():
+        if page == "_wall":
+            continue
         ms = sorted(r["ms"])
         q = statistics.quantiles(ms, n=100) if len(ms) > 1 else ms * 99
-        out[page] = {"n": len(ms), "errors": len(r["errors"]), "rps": len(ms) / wall, "p50": q[49],
+        out[page] = {"n": len(ms), "errors": len(r["errors"]), "rps": len(ms) / raw["_wall"], "p50": q[49],
                      "p95": q[94], "p99": q[98], "error_kinds": sorted(set(map(str, r["errors"])))[:5]}
     return out
 
@@ -339,51 +349,69 @@ def line(label: str, r: dict) -> str:
 PAGES = ("inbox", "client list", "client page", "practice page")
 
 
-def measure(code: Path, args, names: list[str], codes: dict[str, str]) -> dict:
-    """Start a server on `code`, sign everyone in, warm up, run the loads."""
-    server = start_server(args.port, args.workers, args.threads, code)
-    try:
-        clinicians = [Person(args.port, names[i % len(names)], False) for i in range(args.clinicians)]
-        directors = [Person(args.port, d, True, c) for d, c in list(codes.items())[:args.directors]]
-        people = clinicians + directors
-        load(people * 3, 8)  # warm up: every worker meets every person's pages
-        out = {"mixed": load(people, args.seconds, args.think)}
-        out["inbox alone"] = load(clinicians + [Person(args.port, names[(args.clinicians + i) % len(names)], False)
-                                                for i in range(args.directors)],
-                                  args.seconds / 2, args.think, only="inbox")
-        out["sign-in page"] = load(people, args.seconds / 2, args.think, only="/login/")
+class Server:
+    """One `stillhere serve` on `code`, with everyone signed in to it."""
+
+    def __init__(self, code: Path, port: int, args, names: list[str], codes: dict[str, list[str]], which: int):
+        self.code, self.proc = code, start_server(port, args.workers, args.threads, code)
+        n = args.clinicians
+        self.clinicians = [Person(port, names[i % len(names)], False) for i in range(n)]
+        self.directors = [Person(port, d, True, c[which]) for d, c in list(codes.items())[:args.directors]]
+        # The inbox alone is asked of as many clinicians as there are connections.
+        self.inbox_people = self.clinicians + [Person(port, names[(n + i) % len(names)], False)
+                                               for i in range(args.directors)]
+        self.people = self.clinicians + self.directors
+        self.raw = {"mixed": {}, "inbox alone": {}, "sign-in page": {}, "closed": {}}
+
+    def stop(self):
+        stop_server(self.proc)
+
+
+def measure(servers: list[Server], args) -> None:
+    """The loads, in slices taken in turn on each server, so that whatever
+    else the machine is doing falls on each alike."""
+    for server in servers:  # warm up: every worker meets every person's pages
+        load(server.people * 3, 8)
+    for _ in range(args.rounds):
+        for server in servers:
+            load(server.people, args.seconds / args.rounds, args.think, into=server.raw["mixed"])
+    for server in servers:
+        load(server.inbox_people, args.seconds / 2, args.think, only="inbox", into=server.raw["inbox alone"])
+        load(server.people, args.seconds / 2, args.think, only="/login/", into=server.raw["sign-in page"])
         if args.closed:
-            out["closed"] = load(people, args.seconds)
-    finally:
-        stop_server(server)
-    return out
+            load(server.people, args.seconds / 2, into=server.raw["closed"])
 
 
-def report(label: str, got: dict, args) -> None:
+def report(label: str, server: Server, args) -> dict:
+    got = {k: summary(v) for k, v in server.raw.items() if v}
     n = args.clinicians + args.directors
     print(f"{label}: {args.clinicians} clinicians + {args.directors} directors, paced (~{args.think:g} s think), "
-          f"{args.seconds:g} s")
+          f"{args.seconds:g} s in {args.rounds} slices")
     for page in PAGES:
         if page in got["mixed"]:
             print("  " + line(page, got["mixed"][page]))
     print("  " + line(f"inbox alone, {n} clinicians paced", got["inbox alone"]["inbox"]))
     print("  " + line(f"sign-in page (no data), {n} paced", got["sign-in page"]["/login/"]))
-    if "closed" in got:
-        for page in PAGES:
-            if page in got["closed"]:
-                print("  " + line(f"{page}, closed loop", got["closed"][page]))
+    for page in PAGES:
+        if page in got.get("closed", {}):
+            print("  " + line(f"{page}, closed loop", got["closed"][page]))
+    reconnects = sum(p.browser.reconnects for p in server.people + server.inbox_people)
+    print(f"  ({reconnects} requests asked again on a new connection after the server closed an idle one)")
+    return got
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--seconds", type=float, default=30)
+    ap.add_argument("--seconds", type=float, default=60, help="of the mixed load, per server")
+    ap.add_argument("--rounds", type=int, default=6, help="slices the mixed load is cut into, in turn per server")
     ap.add_argument("--clinicians", type=int, default=45)
     ap.add_argument("--directors", type=int, default=DIRECTORS)
     ap.add_argument("--workers", type=int, default=2)   # one per core
     ap.add_argument("--threads", type=int, default=8)
-    ap.add_argument("--port", type=int, default=int(os.getenv("BENCH_PORT", "8250")))
+    ap.add_argument("--port", type=int, default=int(os.getenv("BENCH_PORT", "8250")),
+                    help="this code's server; the previous code's the next port")
     ap.add_argument("--think", type=float, default=1.0, help="mean seconds between one connection's requests")
-    ap.add_argument("--baseline-code", type=Path, help="a checkout of the previous code, run the same way beside")
+    ap.add_argument("--baseline-code", type=Path, help="a checkout of the previous code, served beside")
     ap.add_argument("--closed", action="store_true", help="also the closed loop (no pause)")
     ap.add_argument("--setup-only", action="store_true")
     args = ap.parse_args()
@@ -395,16 +423,19 @@ def main():
     names = usernames()
     print(f"stillhere serve ({args.workers} workers x {args.threads} threads, DEBUG off) on PostgreSQL; "
           f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
-    now = measure(ROOT, args, names, codes)
-    report("this code", now, args)
-    before = None
-    if args.baseline_code:
-        codes = run_setup()  # each recovery code works once
-        before = measure(args.baseline_code.resolve(), args, names, codes)
-        report(f"previous code ({args.baseline_code})", before, args)
+    servers = [Server(ROOT, args.port, args, names, codes, 0)]
+    try:
+        if args.baseline_code:
+            servers.append(Server(args.baseline_code.resolve(), args.port + 1, args, names, codes, 1))
+        measure(servers, args)
+    finally:
+        for server in servers:
+            server.stop()
+    now = report("this code", servers[0], args)
+    before = report(f"previous code ({args.baseline_code})", servers[1], args) if args.baseline_code else None
     floor = now["sign-in page"]["/login/"]["p95"]
     print("per page, p95 (target 300 ms), and against the sign-in page's p95 in the same run"
-          + (" and the previous code's" if before else "") + ":")
+          + (" and the previous code's, measured in turn with it" if before else "") + ":")
     for page in PAGES:
         r = now["mixed"].get(page)
         if not r:
@@ -412,7 +443,7 @@ def main():
         extra = ""
         if before and page in before["mixed"]:
             b = before["mixed"][page]
-            extra = f"; previous code p95 {b['p95']:.0f} ms ({b['p95'] / r['p95']:.1f}x slower), errors {b['errors']}"
+            extra = f"; previous code p95 {b['p95']:.0f} ms ({b['p95'] / r['p95']:.1f}x this code's), errors {b['errors']}"
         print(f"  {page:<14} p95 {r['p95']:6.0f} ms {'met' if r['p95'] <= 300 else 'NOT met':<7} "
               f"{r['p95'] / floor:5.1f}x the sign-in page, errors {r['errors']}{extra}")
     print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
