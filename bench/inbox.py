@@ -171,8 +171,16 @@ def start_server(port: int, workers: int, threads: int, code: Path = ROOT) -> su
 
 
 def stop_server(proc: subprocess.Popen) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(30)
+    """SIGTERM (gunicorn finishes the requests in hand), then SIGKILL if it
+    has not stopped in a minute (a loaded machine)."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    except ProcessLookupError:
+        pass
 
 
 class Browser:
@@ -371,7 +379,7 @@ def measure(servers: list[Server], args) -> None:
     """The loads, in slices taken in turn on each server, so that whatever
     else the machine is doing falls on each alike."""
     for server in servers:  # warm up: every worker meets every person's pages
-        load(server.people * 3, 8)
+        load(server.people * 2, args.warm_up)
     for _ in range(args.rounds):
         for server in servers:
             load(server.people, args.seconds / args.rounds, args.think, into=server.raw["mixed"])
@@ -413,6 +421,7 @@ def main():
     ap.add_argument("--think", type=float, default=1.0, help="mean seconds between one connection's requests")
     ap.add_argument("--baseline-code", type=Path, help="a checkout of the previous code, served beside")
     ap.add_argument("--closed", action="store_true", help="also the closed loop (no pause)")
+    ap.add_argument("--warm-up", type=float, default=8, help="seconds of closed loop on each server first")
     ap.add_argument("--setup-only", action="store_true")
     args = ap.parse_args()
 
@@ -428,11 +437,11 @@ def main():
         if args.baseline_code:
             servers.append(Server(args.baseline_code.resolve(), args.port + 1, args, names, codes, 1))
         measure(servers, args)
+        now = report("this code", servers[0], args)
+        before = report(f"previous code ({args.baseline_code})", servers[1], args) if args.baseline_code else None
     finally:
         for server in servers:
             server.stop()
-    now = report("this code", servers[0], args)
-    before = report(f"previous code ({args.baseline_code})", servers[1], args) if args.baseline_code else None
     floor = now["sign-in page"]["/login/"]["p95"]
     print("per page, p95 (target 300 ms), and against the sign-in page's p95 in the same run"
           + (" and the previous code's, measured in turn with it" if before else "") + ":")
