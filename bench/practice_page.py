@@ -113,7 +113,7 @@ def main():
     print(f"practice page, the last year of {where}, whole request:")
     for name, ts in times.items():
         med = statistics.median(ts)
-        print(f"  {name:<34} median {med * 1000:7.0f} ms   {base / med:5.1f}x faster than before")
+        print(f"  {name:<34} median {med * 1000:7.0f} ms   {base / med:5.1f}x as fast as before")
     print(f"({args.runs} requests each, interleaved; load average {os.getloadavg()[0]:.1f})")
 
 
