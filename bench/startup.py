@@ -5,7 +5,12 @@ Each is run as its own process, as a person runs it, N times; the figure is
 the median wall time and CPU time of the whole process. The baseline runs in
 the same loop, interleaved, so machine load falls on both alike:
 
-- help: `stillhere --help`, which reads each verb's help from its source;
+- help: `stillhere --help`, which finds the verbs in the installed apps'
+  folders and reads each verb's help from its source, without setting
+  Django up;
+- help before: the same listing with Django set up first to ask it for the
+  verbs (what `--help` did before issue 18: setting up imports every app,
+  django-ninja and pydantic among them, about 0.25 s);
 - tick: `stillhere tick --help`, which imports only what the tick needs;
 - tick run: a whole `stillhere tick` round on an empty practice database
   (SQLite, migrated first), which skips Django's system checks and imports
@@ -50,8 +55,19 @@ import stillhere.risk.booking
 call_command("tick")
 """
 
+HELP_BEFORE = """
+import os
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stillhere.settings")
+import stillhere.cli as cli
+cli.verbs = cli._verbs_from_django
+print(cli.overview())
+"""
+
+STILLHERE = os.path.join(os.path.dirname(sys.executable), "stillhere")  # the command as installed
+
 COMMANDS = {
-    "stillhere --help": [sys.executable, "-m", "stillhere.cli", "--help"],
+    "stillhere --help": [STILLHERE, "--help"],
+    "--help before (Django set up)": [sys.executable, "-c", HELP_BEFORE],
     "stillhere tick --help": [sys.executable, "-m", "stillhere.cli", "tick", "--help"],
     "stillhere tick (a round)": [sys.executable, "-m", "stillhere.cli", "tick"],
     "tick baseline (checks, scorer)": [sys.executable, "-c", TICK_BASELINE],
@@ -78,6 +94,10 @@ def main():
                    stdout=subprocess.DEVNULL)
     for argv in COMMANDS.values():  # warm the file cache and .pyc files first
         run_once(argv, env)
+    listings = [subprocess.run(COMMANDS[k], env=env, check=True, capture_output=True, text=True).stdout
+                for k in ("stillhere --help", "--help before (Django set up)")]
+    if listings[0] != listings[1]:
+        raise SystemExit("`stillhere --help` no longer lists what Django's own list of verbs gives")
     times = {name: [] for name in COMMANDS}
     for _ in range(args.runs):
         for name, argv in COMMANDS.items():
@@ -88,6 +108,10 @@ def main():
         wall = statistics.median(w for w, _ in runs)
         cpu = statistics.median(c for _, c in runs)
         print(f"{name:<30} {wall:>12.2f} s {cpu:>11.2f} s {base / wall:>11.1f}x")
+    now = statistics.median(w for w, _ in times["stillhere --help"])
+    before = statistics.median(w for w, _ in times["--help before (Django set up)"])
+    print(f"`stillhere --help` {now:.2f} s wall, {before / now:.1f}x faster than with Django set up "
+          f"({before:.2f} s), the same listing; target 0.5 s wall {'met' if now <= 0.5 else 'NOT met'}")
     print(f"({args.runs} runs each, interleaved; load average {os.getloadavg()[0]:.1f})")
 
 

@@ -49,14 +49,12 @@ def overview() -> str:
 
     Each verb's help is read from its source rather than by importing it: the
     scan, the demo and the de-identifier pull in Ibis, pandas and spaCy, and
-    importing them all cost seconds before a line was printed.
+    importing them all cost seconds before a line was printed. Nor is Django
+    set up (which imports every app, django-ninja and pydantic among them):
+    the verbs are found in the installed apps' folders (`verbs()`).
     """
-    import django
-    from django.core.management import get_commands
-
-    django.setup()
     ours, theirs = [], []
-    for name, app in sorted(get_commands().items()):
+    for name, app in sorted(verbs().items()):
         if app.startswith("stillhere."):
             text = command_help(app, name).split(". ")[0].rstrip(".")
             ours.append(f"  {name:<14} {text}")
@@ -72,6 +70,63 @@ def overview() -> str:
         "",
         "Every verb honours DATABASE_URL and STILLHERE_DATA_DIR.",
     ])
+
+
+def verbs() -> dict[str, str]:
+    """Every verb and the app it comes from, as Django's `get_commands()`
+    gives them, without setting Django up.
+
+    Django looks in each installed app's `management/commands` folder, later
+    apps first so an earlier one wins; this does the same from the settings'
+    INSTALLED_APPS, finding each app's folder without importing the app. An
+    entry that names an app config class rather than a package is only known
+    once Django is set up, so then it falls back to that.
+    """
+    import importlib
+    import pkgutil
+
+    def found(folder: str) -> list[str]:
+        return [n for _, n, is_pkg in pkgutil.iter_modules([os.path.join(folder, "management", "commands")])
+                if not is_pkg and not n.startswith("_")]
+
+    commands = {name: "django.core" for name in found(_package_folder("django.core"))}
+    settings = importlib.import_module(os.environ["DJANGO_SETTINGS_MODULE"])
+    folders = []
+    for entry in settings.INSTALLED_APPS:
+        folder = _package_folder(entry)
+        if folder is None:
+            return _verbs_from_django()
+        folders.append((entry, folder))
+    for entry, folder in reversed(folders):
+        commands.update({name: entry for name in found(folder)})
+    return commands
+
+
+def _package_folder(dotted: str) -> str | None:
+    """The folder of package `dotted`, found without importing it or its
+    parents (`importlib.util.find_spec` would import the parents, and
+    django_otp's first lines import half of Django). None if it is not a
+    package."""
+    import importlib.util
+    from importlib.machinery import PathFinder
+
+    top, *rest = dotted.split(".")
+    spec = importlib.util.find_spec(top)  # a top-level name: nothing imported (an editable install's finder too)
+    for part in rest:
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        spec = PathFinder.find_spec(f"{spec.name}.{part}", list(spec.submodule_search_locations))
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return list(spec.submodule_search_locations)[0]
+
+
+def _verbs_from_django() -> dict[str, str]:
+    import django
+    from django.core.management import get_commands
+
+    django.setup()
+    return get_commands()
 
 
 def command_help(app: str, name: str) -> str:

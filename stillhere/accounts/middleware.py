@@ -4,6 +4,9 @@ from django.utils.functional import SimpleLazyObject
 def _membership(request):
     if not request.user.is_authenticated:
         return None
+    read = getattr(request, "_memberships", None)  # the second step's check may have read them already
+    if read is not None:
+        return min(read, key=lambda m: m.pk, default=None)
     return request.user.memberships.select_related("practice").order_by("id").first()
 
 

@@ -39,6 +39,8 @@ def visible_episodes(membership: Membership):
 
 def get_client_or_404(membership: Membership, code) -> Client:
     try:
-        return visible_clients(membership).get(code=code)
+        client = visible_clients(membership).get(code=code)
     except (Client.DoesNotExist, ValueError):
         raise Http404("No such client.")
+    client.practice = membership.practice  # the same practice (filtered on it): no query to read it again
+    return client

@@ -43,12 +43,13 @@ def memberships(user):
 
 
 def is_required(user) -> bool:
+    return _required(user, memberships(user))
+
+
+def _required(user, members) -> bool:
     if user.is_superuser or user.is_staff:
         return True
-    for m in memberships(user):
-        if m.sees_whole_practice or m.practice.require_two_step:
-            return True
-    return False
+    return any(m.sees_whole_practice or m.practice.require_two_step for m in members)
 
 
 def _record(user, make):
@@ -78,8 +79,12 @@ class TwoStepMiddleware:
             if user_has_device(user):
                 if not user.is_verified():
                     return self._send(request, "two_step_verify")
-            elif is_required(user):
-                return self._send(request, "two_step_setup")
+            else:
+                # Read once for this request: the membership middleware's
+                # request.membership is the first of these (one query fewer a page).
+                request._memberships = memberships(user)
+                if _required(user, request._memberships):
+                    return self._send(request, "two_step_setup")
         return self.get_response(request)
 
     def _send(self, request, name):

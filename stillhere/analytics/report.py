@@ -8,11 +8,14 @@ real difference from a small number.
 """
 
 import math
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 
-from django.db.models import Count, Max, Q
+from django.db import connection
+from django.db.models import Case, Count, IntegerField, Max, Q, When
+from django.db.models.functions import Coalesce
 
 from stillhere.clients.models import Appointment, Episode
 from stillhere.engagement.models import StateChange
@@ -130,8 +133,11 @@ def practice_report(practice, start: date, end: date, now: datetime) -> Report:
     tz = practice.tz
     t0 = datetime.combine(start, time.min, tz)
     t1 = min(datetime.combine(end + timedelta(days=1), time.min, tz), now)
-    dropout, by_clin, reasons = _dropout(practice, start, end)
-    noshow, late, noshow_clin = _noshows(practice, t0, t1)
+    ended = _endings(practice, start, end)
+    seen = _appointments(practice, t0, t1)
+    names = _clinicians(practice, {c for c, _ in ended} | set(seen))
+    dropout, by_clin, reasons = _dropout(ended, names)
+    noshow, late, noshow_clin = _noshows(seen, names)
     report = Report(start, end, dropout, by_clin, reasons, noshow, late, noshow_clin,
                     _survival(practice, start, end))
     _funnel(practice, t0, t1, report)
@@ -142,15 +148,26 @@ def _name(m) -> str:
     return m.display_name or f"{m.user.first_name} {m.user.last_name}".strip() or m.user.username
 
 
-def _dropout(practice, start, end):
-    ended = Episode.objects.filter(practice=practice, ended__gte=start, ended__lte=end)
-    reasons = dict(ended.values_list("end_reason").annotate(n=Count("id")).values_list("end_reason", "n"))
-    nogo = Q(end_reason=Episode.EndReason.NO_GOODBYE)
-    total = ended.aggregate(n=Count("id"), d=Count("id", filter=nogo))
-    rows = (ended.values("clinician").annotate(n=Count("id"), d=Count("id", filter=nogo)).order_by("clinician"))
-    names = _clinicians(practice, [r["clinician"] for r in rows])
-    by = [Rate(names[r["clinician"]], r["d"], r["n"]) for r in rows]
-    return Rate("Whole practice", total["d"], total["n"]), sorted(by, key=lambda r: r.label), reasons
+def _endings(practice, start, end) -> dict[tuple[int, str], int]:
+    """Episodes ended in the period, counted by clinician and how they ended:
+    one grouped query, from which every dropout figure is summed."""
+    rows = (Episode.objects.filter(practice=practice, ended__gte=start, ended__lte=end)
+            .values_list("clinician_id", "end_reason").annotate(n=Count("id")).order_by())
+    return {(c, r): n for c, r, n in rows}
+
+
+def _dropout(ended, names):
+    nogo = Episode.EndReason.NO_GOODBYE
+    reasons: dict[str, int] = {}
+    per: dict[int, list[int]] = {}
+    for (clinician, reason), n in ended.items():
+        reasons[reason] = reasons.get(reason, 0) + n
+        counts = per.setdefault(clinician, [0, 0])
+        counts[0] += n
+        counts[1] += n if reason == nogo else 0
+    by = [Rate(names[c], d, n) for c, (n, d) in per.items()]
+    total = Rate("Whole practice", sum(d for _, d in per.values()), sum(n for n, _ in per.values()))
+    return total, sorted(by, key=lambda r: r.label), reasons
 
 
 def _clinicians(practice, ids) -> dict[int, str]:
@@ -159,44 +176,107 @@ def _clinicians(practice, ids) -> dict[int, str]:
     return {m.pk: _name(m) for m in Membership.objects.filter(practice=practice, pk__in=ids).select_related("user")}
 
 
-def _noshows(practice, t0, t1):
+def _appointments(practice, t0, t1) -> dict[int, tuple[int, int, int]]:
+    """Sessions held or missed in the period, by clinician: (all, no-shows,
+    late cancels), one grouped query."""
     S = Appointment.Status
-    kept = [S.ATTENDED, S.NO_SHOW, S.LATE_CANCEL]
-    appts = Appointment.objects.filter(practice=practice, start__gte=t0, start__lt=t1, status__in=kept)
-    agg = dict(n=Count("id"), ns=Count("id", filter=Q(status=S.NO_SHOW)), lc=Count("id", filter=Q(status=S.LATE_CANCEL)))
-    total = appts.aggregate(**agg)
-    rows = appts.values("episode__clinician").annotate(**agg).order_by("episode__clinician")
-    names = _clinicians(practice, [r["episode__clinician"] for r in rows])
-    by = sorted((Rate(names[r["episode__clinician"]], r["ns"], r["n"]) for r in rows), key=lambda r: r.label)
-    return Rate("No-shows", total["ns"], total["n"]), Rate("Late cancels", total["lc"], total["n"]), by
+    rows = (Appointment.objects.filter(practice=practice, start__gte=t0, start__lt=t1,
+                                       status__in=[S.ATTENDED, S.NO_SHOW, S.LATE_CANCEL])
+            .values_list("episode__clinician").order_by()
+            .annotate(n=Count("id"), ns=Count("id", filter=Q(status=S.NO_SHOW)),
+                      lc=Count("id", filter=Q(status=S.LATE_CANCEL))))
+    return {c: (n, ns, lc) for c, n, ns, lc in rows}
+
+
+def _noshows(seen, names):
+    n = sum(v[0] for v in seen.values())
+    by = sorted((Rate(names[c], ns, k) for c, (k, ns, _) in seen.items()), key=lambda r: r.label)
+    return (Rate("No-shows", sum(v[1] for v in seen.values()), n),
+            Rate("Late cancels", sum(v[2] for v in seen.values()), n), by)
 
 
 def _survival(practice, start, end) -> Survival | None:
     """Kaplan-Meier: the share of episodes still engaged after each attended
     session. Leaving without goodbye is the event; an episode still open, or
     ended any other way (planned, by the client, referred), is censored at
-    the sessions it reached. Episodes that started in the period."""
-    import numpy as np
-    from lifelines import KaplanMeierFitter
+    the sessions it reached. Episodes that started in the period.
 
-    rows = list(Episode.objects.filter(practice=practice, started__gte=start, started__lte=end)
-                .annotate(n=Max("appointments__session_number",
-                                filter=Q(appointments__status=Appointment.Status.ATTENDED)))
-                .values_list("n", "end_reason"))
-    if len(rows) < 5:
+    Computed in the database: one grouped query says how many episodes
+    reached each number of sessions and how many of those left without
+    goodbye; the estimate over those few dozen counts is arithmetic
+    (`kaplan_meier`), the same figures lifelines gives (a test holds them
+    side by side) without importing it, pandas and SciPy into the web
+    process."""
+    per_episode = (Episode.objects.filter(practice=practice, started__gte=start, started__lte=end)
+                   .annotate(n=Coalesce(Max("appointments__session_number",
+                                            filter=Q(appointments__status=Appointment.Status.ATTENDED)), 0),
+                             ev=Case(When(end_reason=Episode.EndReason.NO_GOODBYE, then=1), default=0,
+                                     output_field=IntegerField()))
+                   .order_by().values("n", "ev"))
+    sql, params = per_episode.query.sql_with_params()
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT n, ev, COUNT(*) FROM ({sql}) per_episode GROUP BY n, ev", params)
+        counts = cur.fetchall()
+    if sum(k for _, _, k in counts) < 5:
         return None
-    durations = np.array([n or 0 for n, _ in rows], dtype=float)
-    events = np.array([r == Episode.EndReason.NO_GOODBYE for _, r in rows])
-    km = KaplanMeierFitter().fit(durations, events, label="engaged")
-    grid = list(range(0, MAX_SESSIONS + 1))
-    surv = km.survival_function_at_times(grid).to_numpy()
-    ci = km.confidence_interval_survival_function_
-    lo = np.interp(grid, ci.index.to_numpy(), ci.iloc[:, 0].to_numpy())
-    hi = np.interp(grid, ci.index.to_numpy(), ci.iloc[:, 1].to_numpy())
-    at_risk = [int((durations >= s).sum()) for s in grid]
-    median = km.median_survival_time_
-    return Survival(grid, [float(x) for x in surv], [float(x) for x in lo], [float(x) for x in hi], at_risk,
-                    len(rows), int(events.sum()), None if median == float("inf") else float(median))
+    return kaplan_meier(counts)
+
+
+def kaplan_meier(counts, z: float = Z95, until: int = MAX_SESSIONS) -> Survival:
+    """The Kaplan-Meier estimate from (sessions reached, left without goodbye
+    (0/1), episodes) counts, read at 0..`until` sessions, with the
+    exponential Greenwood 95% band, as lifelines' KaplanMeierFitter computes
+    it (band read between its steps by straight lines, as the chart draws
+    it), and the median (the first point where half or fewer are left)."""
+    removed: dict[int, int] = {}
+    died: dict[int, int] = {}
+    for n, ev, k in counts:
+        n = int(n or 0)
+        removed[n] = removed.get(n, 0) + k
+        died[n] = died.get(n, 0) + (k if ev else 0)
+    episodes = sum(removed.values())
+    times = sorted(set(removed) | {0})
+    at_risk, s, log_s, var = episodes, [], 0.0, 0.0
+    lower, upper = [], []
+    for t in times:
+        d = died.get(t, 0)
+        if d:
+            log_s = log_s + math.log(at_risk - d) - math.log(at_risk) if at_risk > d else -math.inf
+            var += d / (at_risk * (at_risk - d)) if at_risk > d else 0.0
+        at_risk -= removed.get(t, 0)
+        s.append(math.exp(log_s))
+        lo, hi = _greenwood(log_s, var, z)
+        lower.append(lo)
+        upper.append(hi)
+    grid = list(range(0, until + 1))
+    step = [s[bisect_right(times, g) - 1] for g in grid]
+    below = next((t for t, v in zip(times, s) if v <= 0.5), None)
+    reached = sorted(removed.items())
+    left = [sum(k for n, k in reached if n >= g) for g in grid]
+    return Survival(grid, step, [_interp(g, times, lower) for g in grid], [_interp(g, times, upper) for g in grid],
+                    left, episodes, sum(died.values()), None if below is None else float(below))
+
+
+def _greenwood(log_s: float, var: float, z: float) -> tuple[float, float]:
+    """The band at one step: exp(-exp(log(-log S) -/+ z sqrt(var) / log S)),
+    1 where S is still 1 (no event yet) and 0 where S has reached 0."""
+    if log_s == 0.0:
+        return 1.0, 1.0
+    if log_s == -math.inf:
+        return 0.0, 0.0
+    spread = z * math.sqrt(var) / log_s
+    return math.exp(-math.exp(math.log(-log_s) - spread)), math.exp(-math.exp(math.log(-log_s) + spread))
+
+
+def _interp(x: float, xs: list[int], ys: list[float]) -> float:
+    """Straight-line reading between known points, flat beyond them (numpy's interp)."""
+    i = bisect_right(xs, x)
+    if i == 0:
+        return ys[0]
+    if i == len(xs):
+        return ys[-1]
+    x0, x1, y0, y1 = xs[i - 1], xs[i], ys[i - 1], ys[i]
+    return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
 
 
 def _funnel(practice, t0, t1, report: Report) -> None:

@@ -12,6 +12,7 @@ from stillhere.audit.events import PracticeReportExported, PracticeReportViewed,
 from stillhere.lib.csvsafe import SafeWriter
 from stillhere.outreach.words import step_title
 
+from .cache import report_cache
 from .chart import calibration_chart, dropout_bars, survival_chart
 from .pdf import render_report
 from .report import BENCHMARK, BENCHMARK_SOURCE, practice_report
@@ -40,6 +41,11 @@ def period(request, today: date) -> tuple[date, date]:
     return start, end
 
 
+def _report(practice, start, end, now):
+    """The period's figures, computed once while the practice's data is unchanged (cache.py)."""
+    return report_cache.get(practice, start, end, lambda: practice_report(practice, start, end, now))
+
+
 def _director_or_404(request):
     m = request.membership
     if not m.sees_whole_practice:
@@ -55,7 +61,7 @@ def practice(request):
         start, end = period(request, now.astimezone(m.practice.tz).date())
     except BadPeriod as e:
         return render(request, "analytics/practice.html", {"error": str(e)}, status=400)
-    report = practice_report(m.practice, start, end, now)
+    report = _report(m.practice, start, end, now)
     record(PracticeReportViewed(practice=m.practice, actor=request.user, period=f"{start}/{end}"))
     return render(request, "analytics/practice.html", {
         "r": report, "benchmark": BENCHMARK, "benchmark_source": BENCHMARK_SOURCE,
@@ -77,7 +83,7 @@ def _exported(request, fmt):
     except BadPeriod as e:
         return HttpResponse(str(e), status=400, content_type="text/plain; charset=utf-8")
     record(PracticeReportExported(practice=m.practice, actor=request.user, period=f"{start}/{end}", format=fmt))
-    return m, start, end, now, practice_report(m.practice, start, end, now)
+    return m, start, end, now, _report(m.practice, start, end, now)
 
 
 @member_required

@@ -141,7 +141,13 @@ class Episode(models.Model):
                 condition=~models.Q(external_id=""),
             ),
         ]
-        indexes = [models.Index(fields=["clinician", "ended"])]
+        indexes = [
+            models.Index(fields=["clinician", "ended"]),
+            # The client list's fingerprint and its director's view: the
+            # open episodes of a practice, read from the index alone.
+            models.Index(fields=["practice", "clinician", "client", "id"], condition=models.Q(ended__isnull=True),
+                         name="episode_open"),
+        ]
 
     def __str__(self) -> str:
         return f"Episode {self.pk} from {self.started}"

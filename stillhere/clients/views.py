@@ -1,7 +1,6 @@
 """Client list and client page: thin views over permissions and the timeline."""
 
 from django.contrib import messages
-from django.db.models import Count, Max, Min, Q
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -11,39 +10,26 @@ from stillhere.audit.events import ClientListViewed, ClientsSearched, ClientView
 
 from stillhere.engagement.overrides import CHOOSABLE as OVERRIDE_CHOICES
 
+from .listing import open_episodes_page, page_numbers
 from .models import Appointment
 from .search import LIMIT as SEARCH_LIMIT, find_clients
 from .timeline import episode_timelines
 from .today import todays_sessions
-
-LIST_LIMIT = 500
-
 
 MAX_SEARCH = 100
 
 
 @member_required
 def client_list(request):
+    """The open episodes the member may see, by client name, 50 a page."""
     m = request.membership
     if not m.sees_identifiable_clients:
         return render(request, "clients/consultant.html", status=200)
-    now = timezone.now()
-    episodes = (
-        visible_episodes(m)
-        .filter(ended__isnull=True)
-        .select_related("client", "clinician__user")
-        .annotate(
-            last_seen=Max("appointments__start", filter=Q(appointments__status="attended")),
-            next_booked=Min("appointments__start", filter=Q(appointments__status="scheduled",
-                                                              appointments__start__gte=now)),
-            missed=Count("appointments", filter=Q(appointments__status__in=Appointment.MISSED)),
-        )
-        .order_by("client__last_name", "client__first_name")
-    )
-    rows = list(episodes[:LIST_LIMIT])
-    record(ClientListViewed(practice=m.practice, actor=request.user, count=len(rows), clients=rows))
+    listing = open_episodes_page(m, request.GET.get("page"), timezone.now())
+    record(ClientListViewed(practice=m.practice, actor=request.user, count=len(listing.rows),
+                            clients=listing.rows))
     return render(request, "clients/list.html", {
-        "rows": rows, "truncated": len(rows) == LIST_LIMIT,
+        "listing": listing, "rows": listing.rows, "pages": page_numbers(listing.page),
         "total_clients": visible_clients(m).count(),
     })
 
