@@ -10,13 +10,18 @@ from stillhere.accounts.permissions import get_client_or_404, visible_clients, v
 from stillhere.audit.events import ClientListViewed, ClientsSearched, ClientViewed, TodayViewed, record
 
 from stillhere.engagement.overrides import CHOOSABLE as OVERRIDE_CHOICES
+from stillhere.lib.crypto import ENCRYPTED
 
-from .models import Appointment
+from .models import NAME_SOURCES, Appointment, Client
+from .name_index import fold
 from .search import LIMIT as SEARCH_LIMIT, find_clients
 from .timeline import episode_timelines
 from .today import todays_sessions
 
 LIST_LIMIT = 500
+# The client's encrypted fields the list does not show.
+CONTACT_DETAILS = tuple(f.name for f in Client._meta.concrete_fields
+                        if isinstance(f, ENCRYPTED) and f.name not in NAME_SOURCES)
 
 
 MAX_SEARCH = 100
@@ -28,19 +33,26 @@ def client_list(request):
     if not m.sees_identifiable_clients:
         return render(request, "clients/consultant.html", status=200)
     now = timezone.now()
+    open_episodes = visible_episodes(m).filter(ended__isnull=True)
+    # Names are encrypted, so the database cannot sort by them: the names of
+    # the open episodes' clients are read (two short values each) and sorted
+    # here, then the first LIST_LIMIT rows are read with their dates.
+    names = open_episodes.values_list("id", "client__last_name", "client__first_name")
+    order = [pk for _, _, pk in sorted((fold(last), fold(first), pk) for pk, last, first in names)][:LIST_LIMIT]
     episodes = (
-        visible_episodes(m)
-        .filter(ended__isnull=True)
+        open_episodes.filter(id__in=order)
         .select_related("client", "clinician__user")
+        .defer(*(f"client__{f}" for f in CONTACT_DETAILS))  # not shown here: left undecrypted
         .annotate(
             last_seen=Max("appointments__start", filter=Q(appointments__status="attended")),
             next_booked=Min("appointments__start", filter=Q(appointments__status="scheduled",
                                                               appointments__start__gte=now)),
             missed=Count("appointments", filter=Q(appointments__status__in=Appointment.MISSED)),
         )
-        .order_by("client__last_name", "client__first_name")
+        .order_by()
     )
-    rows = list(episodes[:LIST_LIMIT])
+    place = {pk: i for i, pk in enumerate(order)}
+    rows = sorted(episodes, key=lambda e: place[e.pk])
     record(ClientListViewed(practice=m.practice, actor=request.user, count=len(rows), clients=rows))
     return render(request, "clients/list.html", {
         "rows": rows, "truncated": len(rows) == LIST_LIMIT,
