@@ -30,10 +30,10 @@ client deletes its rows (the foreign key cascades).
 import re
 import unicodedata
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Case, Count, IntegerField, Q, When
 
-from stillhere.lib.crypto import blind_index
+from stillhere.lib.crypto import blind_index, blind_indexes
 
 from .models import NAME_SOURCES, Client, NameDigest
 
@@ -89,10 +89,9 @@ def record_search_digest(external_id: str) -> str:
 
 def digests(first: str, last: str, preferred: str, external_id: str) -> list[str]:
     """The client's digests, sorted (so row order says nothing of the letters)."""
-    out = set()
-    for w in name_words(first, last, preferred):
-        for k in range(MIN_PREFIX, min(len(w), MAX_PREFIX) + 1):
-            out.add(blind_index("name", w[:k]))
+    prefixes = {w[:k] for w in name_words(first, last, preferred)
+                for k in range(MIN_PREFIX, min(len(w), MAX_PREFIX) + 1)}
+    out = set(blind_indexes("name", prefixes))
     if record_key(external_id):
         out.add(record_search_digest(external_id))
     return sorted(out)
@@ -134,15 +133,23 @@ def index_clients(clients, *, fresh: bool = False) -> int:
         clients = [c for c in clients if c.pk is not None]
         fresh = False
     written = 0
-    for i in range(0, len(clients), CHUNK):
-        chunk = clients[i:i + CHUNK]
-        if not fresh:
-            NameDigest.objects.filter(client_id__in=[c.pk for c in chunk]).delete()
-        rows = [(c.practice_id, c.pk, d) for c in chunk
-                for d in digests(c.first_name, c.last_name, c.preferred_name, c.external_id)]
-        _insert(rows)
-        written += len(rows)
+    with transaction.atomic():  # the old rows and the new together (and one commit, not one a row)
+        for i in range(0, len(clients), CHUNK):
+            chunk = clients[i:i + CHUNK]
+            if not fresh:
+                _delete([c.pk for c in chunk])
+            rows = [(c.practice_id, c.pk, d) for c in chunk
+                    for d in digests(c.first_name, c.last_name, c.preferred_name, c.external_id)]
+            _insert(rows)
+            written += len(rows)
     return written
+
+
+def _delete(client_ids) -> None:
+    """One DELETE (the ORM's would first read the rows to send signals)."""
+    t = connection.ops.quote_name(NameDigest._meta.db_table)
+    with connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {t} WHERE client_id IN ({', '.join(['%s'] * len(client_ids))})", client_ids)
 
 
 def _insert(rows) -> None:
