@@ -1,8 +1,11 @@
 """Benchmark: what encryption at rest costs. Encrypt and decrypt per field
 (typical sizes), then loading every client of a simulated practice as model
-objects with their encrypted columns (11 decrypted per client) beside the
-same query with those columns deferred (nothing decrypted), and the client
-search (names and record numbers, which are not encrypted) for scale.
+objects with their encrypted columns (15 decrypted per client: names, record
+number, contact details, notes) beside the same query with those columns
+deferred (nothing decrypted); the client search through the name index
+beside the same search reading every client's names; and the client list's
+sort by name, which now reads and decrypts every open episode's client
+names, beside the same query reading only ids.
 
 Runs in a fresh SQLite file; best of 5 after one warm-up.
 
@@ -41,6 +44,8 @@ def main():
         "import report (5 kB JSON)": json.dumps({"problems": [{"row": i, "column": "email", "value": "a@b.c"}
                                                               for i in range(80)]}),
     }
+    load = os.getloadavg()
+    print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     print("per value, best of 5 over 2,000 values:")
     for label, text in samples.items():
         enc, _ = best(lambda: [crypto.encrypt(text) for _ in range(2000)])
@@ -55,6 +60,10 @@ def main():
     print(f"  {'letter PDF (30 kB)':28} encrypt {enc / 200 * 1e6:6.1f} µs   decrypt {dec / 200 * 1e6:6.1f} µs")
     digest, _ = best(lambda: [crypto.blind_index("phone", "+1 555 555-0100") for _ in range(2000)])
     print(f"  {'blind index (phone)':28} {digest / 2000 * 1e6:6.1f} µs")
+    from stillhere.clients.name_index import digests
+
+    names, got = best(lambda: [digests("Zoë", "Whitfield", "", "EHR-4471") for _ in range(2000)])
+    print(f"  {'name index (Zoë Whitfield)':28} {names / 2000 * 1e6:6.1f} µs for its {len(got[0])} digests")
 
     sim = simulate(args.clients, seed=5, as_of=date(2026, 11, 1), n_clinicians=10)
     practice, _ = load_simulation(sim, slug="bench-encryption")
@@ -75,8 +84,26 @@ def main():
           f"overhead {(full - bare) / n * 1e6:5.1f} µs per client ({full / bare:4.2f}x)")
     some = qs[n // 2]
     t, found = best(lambda: find_clients(practice, director.user, some.last_name))
-    print(f"  client search for a surname {t * 1000:7.1f} ms ({len(found)} found; reads no encrypted column "
-          f"to match, decrypts only the clients it shows)")
+    slow, _ = best(lambda: find_clients(practice, director.user, some.last_name, use_index=False))
+    print(f"  client search for a surname: through the name index {t * 1000:7.1f} ms ({len(found)} found), "
+          f"reading every client's names {slow * 1000:7.1f} ms ({slow / t:4.1f}x)")
+
+    from stillhere.accounts.permissions import visible_episodes
+    from stillhere.clients.name_index import fold
+
+    open_eps = visible_episodes(director).filter(ended__isnull=True)
+    k = open_eps.count()
+
+    def sort_by_name():
+        names = open_eps.values_list("id", "client__last_name", "client__first_name")
+        return [pk for _, _, pk in sorted((fold(last), fold(first), pk) for pk, last, first in names)][:500]
+
+    by_name, _ = best(sort_by_name)
+    ids_only, _ = best(lambda: list(open_eps.order_by("id").values_list("id", flat=True)[:500]))
+    print(f"  client list order: {k:,} open episodes sorted by decrypted name {by_name * 1000:7.1f} ms, "
+          f"beside reading their ids {ids_only * 1000:6.1f} ms ({by_name / ids_only:4.1f}x)")
+    load = os.getloadavg()
+    print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
 
 
 if __name__ == "__main__":

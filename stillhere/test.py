@@ -41,6 +41,13 @@ def make_client(practice, clinician, ext, first, last, **fields):
     return client
 
 
+def clients_named(first, last=None, practice=None) -> list:
+    """Clients with this first (and last) name, compared after decryption:
+    names are encrypted at rest, so the database cannot be asked."""
+    qs = Client.objects.all() if practice is None else Client.objects.filter(practice=practice)
+    return [c for c in qs.order_by("id") if c.first_name == first and (last is None or c.last_name == last)]
+
+
 class BaseTestCase(TestCase):
     @classmethod
     def setUpTestData(cls):

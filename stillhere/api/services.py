@@ -58,7 +58,8 @@ def caseload_clinician(membership: Membership, clinician_id: int | None) -> Memb
 @transaction.atomic
 def create_client(membership: Membership, fields: dict, clinician: Membership, started: date | None) -> Client:
     practice = membership.practice
-    there = Client.objects.filter(practice=practice, external_id=fields["external_id"]).values_list("code", flat=True)
+    there = (Client.objects.filter(practice=practice).with_record_number(fields["external_id"])
+             .values_list("code", flat=True))
     if there:
         # Only members who see the whole practice add clients, so they may see this one too.
         raise ApiError(409, "exists", "A client with this external id is already in your practice: change "

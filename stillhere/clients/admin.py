@@ -63,8 +63,27 @@ class ClientDataAdmin(admin.ModelAdmin):
 
 @admin.register(Client)
 class ClientAdmin(ClientDataAdmin):
+    """Searched by name or record number through the name index (the columns
+    are encrypted, so the admin's own LIKE search would find nothing), and
+    not sortable by them (sorting ciphertext orders nothing)."""
+
     list_display = ("external_id", "practice")
-    search_fields = ("external_id",)
+    search_fields = ("external_id",)  # shows the search box; get_search_results answers it
+    sortable_by = ("practice",)
+    search_help_text = "Find a client by the beginning of a name, or by their whole record number."
+
+    def get_search_results(self, request, queryset, search_term):
+        from .name_index import matches, matching_clients, query_words
+
+        words = query_words(search_term[:200])
+        if not words:
+            return queryset, False
+        where = matching_clients(None, words, whole=search_term)
+        rows = queryset.filter(where) if where is not None else queryset
+        ids = [pk for pk, *names in rows.values_list("id", "first_name", "last_name", "preferred_name",
+                                                     "external_id").iterator(chunk_size=2000)
+               if matches(words, *names, whole=search_term)]
+        return queryset.filter(pk__in=ids), False
 
 
 admin.site.register(Episode, ClientDataAdmin)

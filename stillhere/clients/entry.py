@@ -77,7 +77,7 @@ def save_client(membership, values: dict, *, client: Client | None = None, clini
                                         "started": today, "external_id": _new_id()})], label="client form")
 
     _run(practice, work)
-    saved = Client.objects.get(practice=practice, external_id=ext)
+    saved = Client.objects.filter(practice=practice).with_record_number(ext).get()
     extra = {k: values[k] for k in EXTRA_FIELDS if k in values and getattr(saved, k) != values[k]}
     if extra:
         for k, v in extra.items():

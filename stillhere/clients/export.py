@@ -31,6 +31,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from stillhere.accounts.models import Membership
+from stillhere.lib.crypto import BlindIndexField
 from stillhere.lib.paths import data_dir
 from stillhere.lib.private import private_dir, write_private
 
@@ -55,7 +56,7 @@ def row(obj, skip=()) -> dict:
     out = {}
     User = get_user_model()
     for f in obj._meta.concrete_fields:
-        if f.name in SKIP or f.name in skip:
+        if f.name in SKIP or f.name in skip or isinstance(f, BlindIndexField):  # our keyed digests, not theirs
             continue
         if f.is_relation:
             if f.related_model in (Membership, User):

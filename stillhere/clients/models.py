@@ -12,7 +12,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from stillhere.accounts.models import Membership, Practice
-from stillhere.lib.crypto import BlindIndexField, EncryptedCharField, EncryptedTextField
+from stillhere.lib.crypto import BlindIndexField, EncryptedCharField, EncryptedTextField, blind_index
 
 STYLE_FLAGS = (
     ("avoidant", "Avoidant"),
@@ -22,16 +22,71 @@ STYLE_FLAGS = (
 STYLE_FLAG_KEYS = tuple(k for k, _ in STYLE_FLAGS)
 
 
+# What the name index (name_index.py) is made from: a write that changes any
+# of these rewrites the client's name digests.
+NAME_SOURCES = frozenset({"first_name", "last_name", "preferred_name", "external_id"})
+
+
+def record_digest(external_id: str) -> str:
+    """The blind index of a record number, exactly as written."""
+    return blind_index("record", external_id)
+
+
+class ClientQuerySet(models.QuerySet):
+    """Clients, found by record number through its blind index, with the
+    name index kept in step by the bulk writes that skip save()."""
+
+    def with_record_number(self, external_id: str):
+        return self.filter(external_id_index=record_digest(external_id)) if external_id else self.none()
+
+    def with_record_numbers(self, external_ids):
+        return self.filter(external_id_index__in=[record_digest(x) for x in external_ids if x])
+
+    def bulk_create(self, objs, *args, **kwargs):
+        from .name_index import index_clients
+
+        objs = list(objs)
+        made = super().bulk_create(objs, *args, **kwargs)
+        index_clients(objs, fresh=not kwargs.get("ignore_conflicts") and not kwargs.get("update_conflicts"))
+        return made
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        from .name_index import index_clients
+
+        objs = list(objs)
+        n = super().bulk_update(objs, fields, *args, **kwargs)
+        if NAME_SOURCES & set(fields):
+            index_clients(objs)
+        return n
+
+    def update(self, **kwargs):
+        from .name_index import index_clients
+
+        if not NAME_SOURCES & kwargs.keys():
+            return super().update(**kwargs)
+        ids = list(self.values_list("pk", flat=True))
+        n = super().update(**kwargs)
+        index_clients(Client.objects.filter(pk__in=ids))
+        return n
+
+
 class Client(models.Model):
     """A person in therapy with the practice, across all their episodes."""
 
     practice = models.ForeignKey(Practice, models.CASCADE, related_name="clients")
     # Public, unguessable id for URLs: no external ids or names in addresses.
     code = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
-    external_id = models.CharField(max_length=100)
-    first_name = models.CharField(max_length=100)
-    last_name = models.CharField(max_length=100, blank=True)
-    preferred_name = models.CharField(max_length=100, blank=True)
+    # Names and the record number are encrypted at rest like the contact
+    # details. The record number is matched (imports, the API, the commands)
+    # on its blind index, which is also what keeps it unique in the
+    # practice: `external_id="c-01"` compares digests on external_id_index.
+    # Names and the record number are searched through the name index
+    # (NameDigest, kept by name_index.py on every write).
+    external_id = EncryptedCharField(max_length=100, matched_by="external_id_index")
+    external_id_index = BlindIndexField(source="external_id", kind="record")
+    first_name = EncryptedCharField(max_length=100)
+    last_name = EncryptedCharField(max_length=100, blank=True)
+    preferred_name = EncryptedCharField(max_length=100, blank=True)
     pronouns = models.CharField(max_length=40, blank=True)
     birth_date = models.DateField(null=True, blank=True)
 
@@ -71,13 +126,38 @@ class Client(models.Model):
     style_flags = models.JSONField(default=list, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
+    objects = ClientQuerySet.as_manager()
+
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["practice", "external_id"], name="client_external_id"),
+            models.UniqueConstraint(fields=["practice", "external_id_index"], name="client_record_number"),
         ]
 
     def __str__(self) -> str:
         return self.display_name
+
+    def save(self, *args, **kwargs):
+        """A save of some fields saves the blind indexes made from them too
+        (save(update_fields=["phone"]) would otherwise leave phone_index as
+        it was, and texts from the new number would match nobody)."""
+        fields = kwargs.get("update_fields")
+        if fields is not None:
+            fields = set(fields)
+            fields |= {f.name for f in self._meta.concrete_fields
+                       if isinstance(f, BlindIndexField) and f.source in fields}
+            kwargs["update_fields"] = fields
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        """The record number is unique in the practice by its blind index,
+        which a form does not see: checked here so the admin says so in words."""
+        from django.core.exceptions import ValidationError
+
+        super().clean()
+        if self.external_id and self.practice_id and (
+                Client.objects.filter(practice_id=self.practice_id).with_record_number(self.external_id)
+                .exclude(pk=self.pk).exists()):
+            raise ValidationError({"external_id": "Another client of this practice has this record number."})
 
     @property
     def display_name(self) -> str:
@@ -228,3 +308,23 @@ class SessionMarker(models.Model):
 
     def __str__(self) -> str:
         return self.get_kind_display()
+
+
+class NameDigest(models.Model):
+    """One keyed digest of a word of a client's names, or of a prefix of one
+    (from two letters), or of their record number: what *Find anyone*
+    matches typed words against without reading anyone's name. Kept by
+    name_index.py; digests are made with the blind index key, so without it
+    a row says nothing but "these clients share this digest"."""
+
+    practice = models.ForeignKey(Practice, models.CASCADE, related_name="+")
+    client = models.ForeignKey(Client, models.CASCADE, related_name="name_digests")
+    digest = models.CharField(max_length=32)
+
+    class Meta:
+        indexes = [models.Index(fields=["practice", "digest", "client"], name="client_name_digest")]
+        verbose_name = "name search entry"
+        verbose_name_plural = "name search entries"  # as an erasure counts them
+
+    def __str__(self) -> str:
+        return "A name digest"

@@ -1,38 +1,32 @@
 """Find anyone: one search over a member's current and ended clients.
 
-By full or partial name, preferred name or record number, ignoring case and
-accents ("zoe" finds Zoë, "adebayo" finds Adébáyọ̀). Every word typed must
-appear somewhere in the client's names or record number.
+By the beginning of any word of a client's names or preferred name, or by
+their whole record number, ignoring case and accents ("zoe" finds Zoë,
+"whit" finds Whitfield, "adebayo" finds Adébáyọ̀, "ehr-4471" finds the
+client with that record number). Every word typed must match.
 
-All search logic lives here, on purpose: names may later be encrypted at
-rest (issue 17), and then this is the one place that changes (decrypt and
-fold in Python, or match a blind index). The folding is done in Python over
-the few short columns of the clients the member may see, which also keeps
-it identical on SQLite and PostgreSQL.
+Names and record numbers are encrypted at rest, so the database answers
+from the name index (name_index.py: keyed digests of folded name words and
+their prefixes), and only the clients it finds are decrypted, to check
+one-letter words and sort. A search of one-letter words only ("a") cannot
+use the index and reads every visible client's names instead: the same
+rule, the old way.
 
 The words searched for are never logged, audited or put in a URL: the page
 posts them, and the audit row records only how many were found.
 """
 
-import unicodedata
 from dataclasses import dataclass
 
 from stillhere.accounts.permissions import visible_clients, visible_episodes
 
+from . import name_index
 from .models import Client, Episode
+from .name_index import fold  # noqa: F401  (the folding the search and its tests use)
 
 LIMIT = 50
 MAX_TEXT = 200
-
-
-def fold(text: str) -> str:
-    """Lower case without accents: "Zoë Ó Briain" -> "zoe o briain"."""
-    text = text or ""
-    if text.isascii():  # most names: no decomposition needed
-        return " ".join(text.lower().split())
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(bare.casefold().replace("ø", "o").replace("ł", "l").replace("đ", "d").split())
+SHOWN = ("first_name", "last_name", "preferred_name", "external_id")
 
 
 @dataclass
@@ -53,20 +47,27 @@ def _membership(practice, user):
     return user.memberships.select_related("practice").get(practice=practice)
 
 
-def find_clients(practice, user, text: str, *, ended: bool | None = None, limit: int = LIMIT) -> list[Match]:
+def find_clients(practice, user, text: str, *, ended: bool | None = None, limit: int = LIMIT,
+                 use_index: bool = True) -> list[Match]:
     """Clients of `practice` that `user` may see whose names or record number
-    hold every word of `text`. `ended`: True for clients whose latest episode
-    has ended, False for clients in therapy now, None for both."""
-    words = fold(text[:MAX_TEXT]).split()
+    match every word of `text`. `ended`: True for clients whose latest episode
+    has ended, False for clients in therapy now, None for both. `use_index`
+    False reads every visible client's names (what one-letter words need;
+    the bench times both)."""
+    text = text[:MAX_TEXT]
+    words = name_index.query_words(text)
     if not words:
         return []
     m = _membership(practice, user)
+    rows = visible_clients(m)
+    where = name_index.matching_clients(practice.pk, words, whole=text) if use_index else None
+    if where is not None:
+        rows = rows.filter(where)
     found = {}  # client id -> sort key
-    rows = visible_clients(m).values_list("id", "first_name", "last_name", "preferred_name", "external_id")
-    for pk, first, last, preferred, ext in rows.iterator(chunk_size=2000):
-        hay = fold(f"{first} {last} {preferred} {ext}")
-        if all(w in hay for w in words):
-            found[pk] = (fold(last), fold(first))
+    for pk, first, last, preferred, ext in (rows.values_list("id", "first_name", "last_name", "preferred_name",
+                                                            "external_id").iterator(chunk_size=2000)):
+        if name_index.matches(words, first, last, preferred, ext, whole=text):
+            found[pk] = (fold(last), fold(first), pk)
     # Each client's latest visible episode: open or ended, and how.
     latest: dict[int, tuple] = {}
     for client_id, ep_id, ended_on in (visible_episodes(m).filter(client_id__in=list(found))
@@ -76,7 +77,8 @@ def find_clients(practice, user, text: str, *, ended: bool | None = None, limit:
     keep = [pk for pk in found if ended is None or latest.get(pk, (None, False))[1] == ended]
     keep.sort(key=lambda pk: (latest.get(pk, (None, False))[1], found[pk]))
     keep = keep[:limit]
-    clients = Client.objects.in_bulk(keep)
+    # The page shows names and record numbers only: the contact details stay undecrypted.
+    clients = Client.objects.only("id", "code", "practice_id", *SHOWN).in_bulk(keep)
     episodes = Episode.objects.select_related("clinician__user").in_bulk(
         [latest[pk][0] for pk in keep if pk in latest])
     return [Match(clients[pk], episodes.get(latest[pk][0]) if pk in latest else None,

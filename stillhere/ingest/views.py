@@ -102,7 +102,7 @@ def run_page(request, code):
         from stillhere.clients.models import Client
 
         ext = {str(r.get("client", "")) for r in rows} - {""}
-        known = Client.objects.filter(practice=run.practice, external_id__in=ext).values_list("pk", flat=True)
+        known = Client.objects.filter(practice=run.practice).with_record_numbers(ext).values_list("pk", flat=True)
         record(ImportPreviewed(practice=run.practice, actor=request.user, run=run, rows=len(rows),
                                clients=list(known)))
     return render(request, "ingest/run.html", {"run": run, "rows": rows, "found": found,

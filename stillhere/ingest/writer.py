@@ -99,8 +99,9 @@ class Writer:
             rows.append(r)
         if self.report.failed:
             return
+        # Record numbers are encrypted: matched on their blind index (an exact digest).
         existing = {c.external_id: c for c in
-                    Client.objects.filter(practice=self.p, external_id__in=[r["external_id"] for r in rows])}
+                    Client.objects.filter(practice=self.p).with_record_numbers([r["external_id"] for r in rows])}
         new, changed, fields = [], [], set()
         for r in rows:
             c = existing.get(r["external_id"])
@@ -113,7 +114,8 @@ class Writer:
             if diff:
                 changed.append(c)
                 fields.update(diff)
-                # bulk_update skips pre_save: the blind indexes (phone, email) are refreshed here.
+                # bulk_update skips pre_save: the blind indexes (phone, email) are refreshed here;
+                # the name index by Client.objects.bulk_update itself.
                 fields.update(refresh_blind_indexes(c))
         Client.objects.bulk_create(new, batch_size=CHUNK)
         if changed:
@@ -128,7 +130,7 @@ class Writer:
     def _client_pks(self, exts) -> None:
         need = [e for e in set(exts) if e not in self.client_pk]
         for i in range(0, len(need), CHUNK):
-            self.client_pk.update(Client.objects.filter(practice=self.p, external_id__in=need[i:i + CHUNK])
+            self.client_pk.update(Client.objects.filter(practice=self.p).with_record_numbers(need[i:i + CHUNK])
                                   .values_list("external_id", "pk"))
 
     # --- episodes --------------------------------------------------------

@@ -17,6 +17,18 @@ BLIND_INDEX_KEY environment variable), else one derived from SECRET_KEY;
 it does not change when the Fernet keys rotate, and `rotatekeys` rebuilds
 every index, so changing it is: set the new key, run `rotatekeys`.
 
+Names are found by word prefixes, which one digest column cannot hold: their
+digests live in a table of their own (stillhere/clients/name_index.py), made
+with the same key and `blind_index()` (kinds "name" and "record-folded").
+
+Filtering an encrypted column on a value, or sorting by one, would compare
+random ciphertext: it finds nothing and orders nothing. So a lookup on an
+encrypted field other than "is empty" is refused with an error saying which
+field, instead of quietly finding nobody. A field with a blind index that is
+an exact digest (the client's record number: `matched_by="external_id_index"`)
+answers `=` and `IN` through that index instead, so `external_id="c-01"` and
+`client__external_id__in=[…]` still mean what they say.
+
 The fields here are used by every model that holds client words: see
 `encrypted_columns()` for the list `rotatekeys` and the tests walk.
 """
@@ -135,7 +147,20 @@ def normalise_email(value: str) -> str:
     return (value or "").strip().lower()
 
 
-NORMALISERS = {"phone": normalise_phone, "email": normalise_email}
+def normalise_record(value: str) -> str:
+    """A record number exactly as stored: the practice's own system tells
+    "ab-1" from "AB-1", and so did the unique constraint it replaces."""
+    return value or ""
+
+
+def normalise_folded(value: str) -> str:
+    """A value its caller has already folded (a name word, a record number
+    lower-cased for search): only surrounding spaces go."""
+    return (value or "").strip()
+
+
+NORMALISERS = {"phone": normalise_phone, "email": normalise_email, "record": normalise_record,
+               "name": normalise_folded, "record-folded": normalise_folded}
 
 
 def blind_index(kind: str, value: str) -> str:
@@ -146,9 +171,103 @@ def blind_index(kind: str, value: str) -> str:
     return hmac.new(index_key(), f"{kind}:{norm}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
+def blind_indexes(kind: str, values) -> list[str]:
+    """blind_index(kind, v) for many values (a name's prefixes): the keyed
+    HMAC is set up once and copied, a third of the cost of one each."""
+    base = hmac.new(index_key(), digestmod=hashlib.sha256)
+    out = []
+    normalise = NORMALISERS[kind]
+    for value in values:
+        norm = normalise(value)
+        if not norm:
+            out.append("")
+            continue
+        h = base.copy()
+        h.update(f"{kind}:{norm}".encode())
+        out.append(h.hexdigest()[:32])
+    return out
+
+
 # --- fields ---------------------------------------------------------------
 
-class EncryptedTextField(models.TextField):
+class EncryptedLookupError(TypeError):
+    pass
+
+
+def _is_empty(value) -> bool:
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return all(_is_empty(v) for v in value)
+    return value is None or value == "" or value == b""
+
+
+@lru_cache(maxsize=None)
+def _refusing(lookup_class):
+    """`lookup_class` that accepts only empty values: ciphertext is random,
+    so `name="Ana"` or `name__icontains="an"` would compare it with nothing."""
+
+    class Refusing(lookup_class):
+        def get_prep_lookup(self):
+            if not _is_empty(self.rhs) or self.lookup_name not in ("exact", "in"):
+                field = getattr(self.lhs, "target", None) or getattr(self.lhs, "output_field", None)
+                where = f"{field.model.__name__}.{field.name}" if getattr(field, "model", None) else "this field"
+                raise EncryptedLookupError(
+                    f"{where} is encrypted at rest, so the database cannot compare it "
+                    f"('{self.lookup_name}'); match its blind index or the name index instead.")
+            return super().get_prep_lookup()
+
+    Refusing.__name__ = f"Refusing{lookup_class.__name__}"
+    return Refusing
+
+
+@lru_cache(maxsize=None)
+def _through_index(lookup_class):
+    """`lookup_class` (exact, in) answered by the field's blind index: the
+    column compared is the index, the values compared are their digests."""
+
+    class ThroughIndex(lookup_class):
+        def __init__(self, lhs, rhs):
+            from django.db.models.expressions import Col
+
+            field = getattr(lhs, "target", None)
+            if not isinstance(lhs, Col) or not isinstance(rhs, (str, list, tuple, set, frozenset)):
+                raise EncryptedLookupError(
+                    "An encrypted field can be matched only against plain values (its blind index's digests).")
+            index = field.model._meta.get_field(field.matched_by)
+            digest = (lambda v: blind_index(index.kind, str(v)))
+            rhs = digest(rhs) if isinstance(rhs, str) else [digest(v) for v in rhs]
+            super().__init__(index.get_col(lhs.alias), rhs)
+
+    ThroughIndex.__name__ = f"ThroughIndex{lookup_class.__name__}"
+    return ThroughIndex
+
+
+class _Unfilterable:
+    """Lookups on an encrypted field: only "is empty" (exact "" or NULL)
+    passes, unless the field names a blind index that answers equality
+    (`matched_by`): then `exact` and `in` compare digests on that index."""
+
+    matched_by = ""
+
+    def __init__(self, *args, matched_by: str = "", **kwargs):
+        self.matched_by = matched_by
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if self.matched_by:
+            kwargs["matched_by"] = self.matched_by
+        return name, path, args, kwargs
+
+    def get_lookup(self, lookup_name):
+        found = super().get_lookup(lookup_name)
+        if found is None or lookup_name == "isnull":
+            return found
+        if self.matched_by and lookup_name in ("exact", "in"):
+            return _through_index(found)
+        return _refusing(found)
+
+
+class EncryptedTextField(_Unfilterable, models.TextField):
     """A TextField stored as Fernet ciphertext; Python code sees plain text."""
 
     def from_db_value(self, value, expression, connection):
@@ -159,7 +278,7 @@ class EncryptedTextField(models.TextField):
         return encrypt(value) if value else value
 
 
-class EncryptedCharField(models.CharField):
+class EncryptedCharField(_Unfilterable, models.CharField):
     """A short value (an email, a phone number) stored as ciphertext.
 
     The length limit applies to what the person typed; the column is text,
@@ -176,7 +295,7 @@ class EncryptedCharField(models.CharField):
         return encrypt(value) if value else value
 
 
-class EncryptedJSONField(models.TextField):
+class EncryptedJSONField(_Unfilterable, models.TextField):
     """JSON (an import report) stored as ciphertext of its JSON text; NULL stays NULL."""
 
     def from_db_value(self, value, expression, connection):

@@ -105,7 +105,8 @@ def load_measures(practice, frame: pd.DataFrame, source: str = "simulator") -> d
     df["client_ext"] = df["client_id"].astype(str)
     df["day"] = pd.to_datetime(df["date"]).dt.date
 
-    client_pk = dict(Client.objects.filter(practice=practice, external_id__in=df["client_ext"].unique().tolist())
+    client_pk = dict(Client.objects.filter(practice=practice)
+                     .with_record_numbers(df["client_ext"].unique().tolist())
                      .values_list("external_id", "pk"))
     unknown = df.index[~df["client_ext"].isin(list(client_pk))]
     if len(unknown):

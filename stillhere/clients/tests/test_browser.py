@@ -41,3 +41,32 @@ class ClientPagesBrowserTestCase(BrowserTestCase):
         self.assertTrue(page.get_by_text("No-show").is_visible())
         page.set_viewport_size({"width": 390, "height": 844})  # phone width
         page.screenshot(path=str(ARTIFACTS / "client-page-phone.png"), full_page=True)
+
+    def test_the_list_is_in_name_order_and_the_search_finds_by_the_start_of_a_name(self):
+        """Names are encrypted at rest: the order and the search come from the
+        app (decrypted, folded) and the name index, as a clinician sees them."""
+        practice = self.ana.practice
+        make_client(practice, self.alice, "r-003", "Zoë", "Whitfield")
+        make_client(practice, self.alice, "r-004", "Émile", "Zola")
+        make_client(practice, self.alice, "r-005", "Niamh", "Ó Briain")
+        page = self.page
+        page.goto(self.live_server_url + "/")
+        page.get_by_label("Username").fill("alice")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.keyboard.press("Enter")
+        page.wait_for_url(self.live_server_url + "/")
+        page.goto(self.live_server_url + "/clients/")
+        rows = [t.strip() for t in page.locator("tbody th").all_inner_texts()]
+        self.assertEqual(rows, ["Ana Abbott", "Niamh Ó Briain", "Zoë Whitfield", "Émile Zola"])
+        page.get_by_label("Find a client, current or ended").fill("whitfield ZOE")
+        page.keyboard.press("Enter")
+        page.wait_for_url(self.live_server_url + "/clients/find/")
+        self.assertTrue(page.get_by_role("link", name="Zoë Whitfield").is_visible())
+        self.assertEqual(page.get_by_role("link", name="Émile Zola").count(), 0)
+        self.assertNotIn("whitfield", page.url.lower())
+        page.get_by_label("Name or record number").fill("zo")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        found = page.locator("tbody th a").all_inner_texts()
+        self.assertEqual([t.strip() for t in found], ["Zoë Whitfield", "Émile Zola"])
+        page.screenshot(path=str(ARTIFACTS / "client-search.png"), full_page=True)

@@ -7,7 +7,7 @@ import time_machine
 from stillhere.audit.models import AuditEvent
 from stillhere.clients.models import Appointment, Client, Episode
 from stillhere.engagement.models import PlannedBreak
-from stillhere.test import BaseTestCase
+from stillhere.test import BaseTestCase, clients_named
 
 NOW = datetime(2026, 3, 10, 12, tzinfo=dt_tz.utc)
 CLIENT = {"first_name": "Zoë", "last_name": "Marsh", "preferred_name": "", "email": "zoe@example.org",
@@ -26,7 +26,8 @@ class EntryTestCase(BaseTestCase):
         self.login(member or self.alice)
         r = self.client.post("/clients/new/", CLIENT | {"clinician": self.alice.pk})
         self.assertEqual(r.status_code, 302, r.content.decode()[-3000:])
-        return Client.objects.get(first_name="Zoë")
+        [zoe] = clients_named("Zoë")
+        return zoe
 
     def test_a_clinician_adds_a_client_with_consents_style_and_emergency_contact(self):
         zoe = self.add_zoe()
@@ -44,7 +45,7 @@ class EntryTestCase(BaseTestCase):
         self.login(self.alice)
         r = self.client.post("/clients/new/", CLIENT | {"clinician": self.alice.pk, "email": ""})
         self.assertContains(r, "Add an email address, or untick “Agreed to email”")
-        self.assertFalse(Client.objects.filter(first_name="Zoë").exists())
+        self.assertFalse(clients_named("Zoë"))
 
     def test_a_clinician_cannot_give_a_client_to_a_colleague(self):
         self.login(self.alice)

@@ -5,7 +5,7 @@ import time_machine
 
 from stillhere.clients.models import Appointment, Client, Episode
 from stillhere.lib.crypto import blind_index
-from stillhere.test import BaseTestCase
+from stillhere.test import BaseTestCase, clients_named
 
 from .helpers import FILES, run, run_with_report, write
 
@@ -48,7 +48,7 @@ class CalendarTestCase(BaseTestCase):
         hana = Client.objects.get(email_index=blind_index("email", "hana.mori@example.net"))
         self.assertEqual(hana.email, "hana.mori@example.net")
         self.assertEqual((hana.first_name, hana.last_name), ("Hana", "Mori"))
-        tom = Client.objects.get(first_name="Tom", last_name="Reilly")
+        [tom] = clients_named("Tom", "Reilly")
         self.assertEqual(Appointment.objects.filter(episode__client=tom).count(), 3)
         self.assertEqual(Episode.objects.get(client=tom).clinician, self.alice)
 
@@ -57,7 +57,7 @@ class CalendarTestCase(BaseTestCase):
         reasons = [s["reason"] for s in report["skipped"]]
         self.assertEqual(reasons.count("no client found in the event by the rule"), 4)  # four lunches
         self.assertEqual(reasons.count("an all-day event"), 1)
-        self.assertFalse(Client.objects.filter(first_name="Lunch").exists())
+        self.assertFalse(clients_named("Lunch"))
 
     def test_reimporting_the_calendar_is_a_no_op_and_a_moved_session_updates(self):
         self.import_google()
@@ -92,7 +92,7 @@ class CalendarTestCase(BaseTestCase):
                                "--practice", "riverside")
         self.assertEqual(code, 0, err)
         self.assertEqual(Appointment.objects.filter(episode__client=self.ana).count(), 3)
-        self.assertEqual(Client.objects.filter(first_name="Ana").count(), 1)
+        self.assertEqual(len(clients_named("Ana")), 1)
 
     def test_a_file_that_is_not_a_calendar_is_refused(self):
         with tempfile.TemporaryDirectory() as tmp:

@@ -20,7 +20,7 @@ def find_client(ident: str, practice: str | None) -> Client:
     try:
         found = list(qs.filter(code=uuid.UUID(ident)))
     except ValueError:
-        found = list(qs.filter(external_id=ident))
+        found = list(qs.with_record_number(ident))
     if not found:
         raise CommandError("No client has that id" + (" in that practice." if practice else "."))
     if len(found) > 1:

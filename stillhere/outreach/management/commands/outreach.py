@@ -8,7 +8,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from stillhere.accounts.models import Membership
-from stillhere.clients.models import Client
+from stillhere.clients.models import Client, record_digest
 from stillhere.outreach import actions, inbound
 from stillhere.outreach.listing import rows
 from stillhere.outreach.models import OutreachStep, Reply
@@ -67,7 +67,7 @@ class Command(BaseCommand):
         else:  # the operator's view of every practice, as for cron mail
             steps = OutreachStep.objects.all()
         if o["client"]:
-            steps = steps.filter(client__external_id=o["client"])
+            steps = steps.filter(client__external_id_index=record_digest(o["client"]))
         out = rows(steps, now)
         if o["json"]:
             for r in out:
@@ -112,7 +112,7 @@ class Command(BaseCommand):
         m = self.member(o["username"])
         from stillhere.accounts.permissions import visible_clients
 
-        client = visible_clients(m).filter(external_id=self.need(target, "client id")).first()
+        client = visible_clients(m).with_record_number(self.need(target, "client id")).first()
         if client is None:
             raise CommandError(f"No client {target!r} that you can see.")
         actions.log_reply(client, o["source"], now, text=o["note"], actor=m.user, by_membership=m)

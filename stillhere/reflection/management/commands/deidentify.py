@@ -99,7 +99,7 @@ class Command(BaseCommand):
             found = qs.filter(code=uuid.UUID(given)).first()
         except ValueError:
             pass
-        found = found or qs.filter(external_id=given).first()
+        found = found or qs.with_record_number(given).first()
         if found is None:
             raise CommandError(f"{where}: no client {given!r} in practice {practice.slug!r} "
                                "(give the client's external id or stillhere code).")

@@ -3,6 +3,7 @@ from django.db import connection, transaction
 
 from stillhere.accounts.models import Practice
 from stillhere.audit.events import EncryptionKeysRotated, record
+from stillhere.clients.name_index import rebuild_all as rebuild_name_index
 from stillhere.lib.crypto import blind_index, decrypt, encrypted_columns, rotate
 
 BATCH = 2000
@@ -10,7 +11,8 @@ BATCH = 2000
 
 def rotate_all() -> dict[int | None, int]:
     """Re-encrypt every encrypted column of every model under the newest key
-    and rebuild every blind index; rows per practice (None: tables without one).
+    and rebuild every blind index and the name index (clients/name_index.py);
+    rows per practice (None: tables without one).
 
     Works on the stored ciphertext directly (raw SQL), so no value goes
     through a model; a blind index's source is decrypted only to re-digest it.
@@ -37,13 +39,17 @@ def rotate_all() -> dict[int | None, int]:
                 counts[practice_id] = counts.get(practice_id, 0) + 1
             for i in range(0, len(params), BATCH):
                 cur.executemany(f"UPDATE {table} SET {sets} WHERE id = %s", params[i:i + BATCH])
+        # The name digests are made with the blind index key: made afresh from
+        # the names (read back through the model, under the newest key now).
+        rebuild_name_index()
     return counts
 
 
 class Command(BaseCommand):
-    help = ("Re-encrypt all client data stored encrypted (contact details, notes, drafts, replies, letters, "
-            "import reports, reflections) under the newest key in FIELD_ENCRYPTION_KEYS, and rebuild the "
-            "blind indexes. Put the new key first, keep the old ones, run this, then drop them.")
+    help = ("Re-encrypt all client data stored encrypted (names, record numbers, contact details, notes, drafts, "
+            "replies, letters, import reports, reflections) under the newest key in FIELD_ENCRYPTION_KEYS, and "
+            "rebuild the blind indexes and the name index. Put the new key first, keep the old ones, run this, "
+            "then drop them.")
 
     def handle(self, *args, **opts):
         counts = rotate_all()

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0007_practice_long_silence_days'),
-        ('clients', '0004_encrypt_contact_details_and_notes'),
+        ('clients', '0006_record_number_unique_by_its_index'),
     ]
 
     operations = [
