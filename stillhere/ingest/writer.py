@@ -359,12 +359,13 @@ class Writer:
     def _existing_appointments(self, exts) -> dict[str, dict]:
         """This batch's appointments already in the practice, by external id,
         in one query per 2,000 ids. The query repeats the partial unique
-        index's condition (external_id <> '') so the index is used."""
+        index's condition word for word, NOT (external_id = ''): SQLite uses a
+        partial index only when the query's words imply its condition."""
         keys = ("id", "external_id", "episode_id", *APPT_FIELDS)
         when = bulk.from_db_datetime
         out, self.existing_by_id = {}, {}
         for row in bulk.select_in(f"SELECT {', '.join(keys)} FROM {_t(Appointment)} WHERE practice_id = %s "
-                                  f"AND external_id <> '' AND external_id IN ({{marks}})", [self.p.pk], exts):
+                                  f"AND NOT (external_id = '') AND external_id IN ({{marks}})", [self.p.pk], exts):
             a = dict(zip(keys, row))
             a["start"], a["booked_at"], a["cancelled_at"] = (when(a["start"]), when(a["booked_at"]),
                                                              when(a["cancelled_at"]))
@@ -396,21 +397,19 @@ class Writer:
         """Imported markers follow the file; markers a clinician added by hand stay."""
         have: dict[int, set] = {}
         drop, moved = [], set()
-        ids = list(want)
-        for i in range(0, len(ids), CHUNK):
-            for pk, appt, kind in (SessionMarker.objects.filter(appointment_id__in=ids[i:i + CHUNK],
-                                                                created_by__isnull=True)
-                                   .values_list("id", "appointment_id", "kind")):
-                if kind == want[appt]:
-                    have.setdefault(appt, set()).add(kind)
-                else:
-                    drop.append(pk)
-                    moved.add(appt)
+        ids = [a for a in want if a <= self.appt_floor]   # an appointment this import made has none yet
+        for pk, appt, kind in bulk.select_in(f"SELECT id, appointment_id, kind FROM {_t(SessionMarker)} WHERE "
+                                             f"created_by_id IS NULL AND appointment_id IN ({{marks}})", [], ids):
+            if kind == want[appt]:
+                have.setdefault(appt, set()).add(kind)
+            else:
+                drop.append(pk)
+                moved.add(appt)
         add = [SessionMarker(appointment_id=a, kind=k) for a, k in want.items() if k and k not in have.get(a, ())]
         moved.update(m.appointment_id for m in add)
-        ids = sorted(moved)
-        for i in range(0, len(ids), CHUNK):   # a marker is a fact of its episode: rescan it
-            self.changed.update(Appointment.objects.filter(id__in=ids[i:i + CHUNK]).values_list("episode_id", flat=True))
+        # A marker is a fact of its episode: rescan it.
+        self.changed.update(e for e, in bulk.select_in(f"SELECT episode_id FROM {_t(Appointment)} WHERE id IN "
+                                                       f"({{marks}})", [], sorted(moved)))
         table = bulk.Table(SessionMarker)
         bulk.insert(table, [table.row({"appointment_id": m.appointment_id, "kind": m.kind}) for m in add])
         for i in range(0, len(drop), CHUNK):
