@@ -389,9 +389,10 @@ class Writer:
 
     def _episode_exts(self, exts) -> None:
         need = [x for x in set(exts) if x not in self.episode_ext]
-        for i in range(0, len(need), CHUNK):
-            found = list(by_external_id(Episode, self.p, need[i:i + CHUNK]).values_list("client_id", flat=True))
-            self._load_episodes(found)
+        if need:
+            self._load_episodes(c for c, in bulk.select_in(
+                f"SELECT client_id FROM {_t(Episode)} WHERE practice_id = %s AND NOT (external_id = '') "
+                f"AND external_id IN ({{marks}})", [self.p.pk], need))
 
     def _sync_markers(self, want: dict[int, str]) -> None:
         """Imported markers follow the file; markers a clinician added by hand stay."""
