@@ -92,6 +92,7 @@ class Writer:
         self.appts_updated: set[int] = set()
         self.inserted, self.analyze_at = 0, 20_000
         self._tables: dict[str, bulk.Table] = {}
+        self._dated: set[int] = set()   # episodes given whole whose dates this write set (write_episodes)
         self.checks = ImportChecks(report, self.tz)
         self.appt_label = "appointments"
 
@@ -135,7 +136,7 @@ class Writer:
         if not recs:
             return
         table = self._tables.get("client") or self._tables.setdefault("client", bulk.Table(Client))
-        ids = bulk.insert_returning_ids(table, [table.row({"practice_id": self.p.pk, **r}) for r in recs])
+        ids = bulk.insert_returning_ids(table, [{"practice_id": self.p.pk, **r} for r in recs])
         for r, pk in zip(recs, ids):
             self.client_pk[r["external_id"]] = pk
 
@@ -146,8 +147,7 @@ class Writer:
             return
         fields = sorted({k for _, diff in changed for k in diff})
         table = bulk.Table(Client, columns=fields)
-        bulk.update(table, [(c.pk, *table.row({**{k: getattr(c, k) for k in fields}, **diff}))
-                            for c, diff in changed])
+        bulk.update(table, [(c.pk, {**{k: getattr(c, k) for k in fields}, **diff}) for c, diff in changed])
 
     def _client_pks(self, exts) -> None:
         need = [e for e in set(exts) if e not in self.client_pk]
@@ -208,7 +208,7 @@ class Writer:
         if not eps:
             return
         table = self._tables.get("episode") or self._tables.setdefault("episode", bulk.Table(Episode))
-        ids = bulk.insert_returning_ids(table, [table.row({"practice_id": self.p.pk, **e}) for e in eps])
+        ids = bulk.insert_returning_ids(table, [{"practice_id": self.p.pk, **e} for e in eps])
         for e, pk in zip(eps, ids):
             e["id"] = pk
             self.episode_by_id[pk] = e
@@ -250,7 +250,7 @@ class Writer:
         self._insert_episodes(new)
         cols = ["client_id", "clinician_id", "started", "ended", "end_reason"]
         table = bulk.Table(Episode, columns=cols)
-        bulk.update(table, [(e["id"], *table.row(e)) for e in changed])
+        bulk.update(table, [(e["id"], e) for e in changed])
         links = []
         for line, r in batch:
             prev = r.get("previous")
@@ -259,8 +259,9 @@ class Writer:
                 e["previous_id"] = self.episode_ext[prev]["id"]
                 links.append(e)
         table = bulk.Table(Episode, columns=["previous_id"])
-        bulk.update(table, [(e["id"], *table.row(e)) for e in links])
+        bulk.update(table, [(e["id"], e) for e in links])
         self.clients_changed.update(e["client_id"] for e in new + changed)
+        self._dated.update(e["id"] for e in new + changed)
         self.report.count("episodes", "created", len(new))
         self.report.count("episodes", "updated", len(changed))
 
@@ -344,7 +345,7 @@ class Writer:
                     vals["episode_id"] = diff["episode_id"]["id"]
                     self.touched.add(vals["episode_id"])
                     self.changed.add(vals["episode_id"])
-                upd.append((pk, *table.row(vals)))
+                upd.append((pk, vals))
             bulk.update(table, upd)
         self.existing_by_id = {}
         self.report.count("appointments", "created", len(new))
@@ -412,7 +413,7 @@ class Writer:
         self.changed.update(e for e, in bulk.select_in(f"SELECT episode_id FROM {_t(Appointment)} WHERE id IN "
                                                        f"({{marks}})", [], sorted(moved)))
         table = bulk.Table(SessionMarker)
-        bulk.insert(table, [table.row({"appointment_id": m.appointment_id, "kind": m.kind}) for m in add])
+        bulk.insert(table, [{"appointment_id": m.appointment_id, "kind": m.kind} for m in add])
         for i in range(0, len(drop), CHUNK):
             SessionMarker.objects.filter(id__in=drop[i:i + CHUNK]).delete()
         self.report.count("markers", "created", len(add))
@@ -467,11 +468,11 @@ class Writer:
             elif any(getattr(m, k) != val for k, val in values.items()):
                 changed.append((m.pk, values))
         table = bulk.Table(MeasureResult)
-        bulk.insert(table, [table.row(v) for v in new])
+        bulk.insert(table, new)
         self.clients_changed.update([v["client_id"] for v in new] + [v["client_id"] for _, v in changed])
         cols = ["client_id", "instrument", "taken_on", "taken_at", "items", "total", "episode_id", "source"]
         table = bulk.Table(MeasureResult, columns=cols)
-        bulk.update(table, [(pk, *table.row(v)) for pk, v in changed])
+        bulk.update(table, changed)
         self.report.count("measures", "created", len(new))
         self.report.count("measures", "updated", len(changed))
         self.report.count("measures", "unchanged", len(rows) - len(new) - len(changed))
@@ -482,7 +483,10 @@ class Writer:
         return: silence.py); then episode start dates and session numbers
         follow from the appointments."""
         infer_returns(self, self.touched)
-        touched = sorted(t for t in self.touched if t)
+        # Only episodes whose appointments (or dates) this import changed can
+        # have a new first session or new numbers: a re-import of the same
+        # file rewrites nothing, and skips a window over every appointment.
+        touched = sorted(t for t in self.changed | self._dated if t)
         starts = self.episode_by_id
         moved = []
         for i in range(0, len(touched), CHUNK):
@@ -496,7 +500,7 @@ class Writer:
                     moved.append(Episode(pk=ep, started=day))
             renumber_sessions(chunk)
         table = bulk.Table(Episode, columns=["started"])
-        bulk.update(table, [(e.pk, *table.row({"started": e.started})) for e in moved])
+        bulk.update(table, [(e.pk, {"started": e.started}) for e in moved])
         self.checks.same_minute(this_import(Appointment.objects.filter(practice=self.p), self.appt_floor,
                                         self.appts_updated), self.appt_label)
         self.checks.finish()
@@ -512,9 +516,8 @@ def insert_appointments(practice_id, rows) -> list[int]:
     table = _APPT_TABLES.get(connection.vendor)
     if table is None:
         table = _APPT_TABLES[connection.vendor] = bulk.Table(Appointment, columns=INSERT_COLUMNS)
-    row = table.row
-    return bulk.insert_returning_ids(table, [row({"practice_id": practice_id, "episode_id": episode,
-                                                  "external_id": ext, **v}) for episode, ext, v in rows])
+    return bulk.insert_returning_ids(table, [{"practice_id": practice_id, "episode_id": episode, "external_id": ext,
+                                              **v} for episode, ext, v in rows])
 
 
 _APPT_TABLES: dict[str, bulk.Table] = {}

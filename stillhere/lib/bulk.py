@@ -121,9 +121,9 @@ def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def insert(table: Table, rows) -> int:
-    """Insert prepared rows (Table.row tuples); ids are not returned."""
-    rows = rows if isinstance(rows, list) else list(rows)
+def insert(table: Table, values) -> int:
+    """Insert rows given as dicts of values by attname; ids are not returned."""
+    rows = [table.row(v) for v in values]
     if not rows:
         return 0
     cols = ", ".join(_q(c) for c in table.columns)
@@ -139,13 +139,13 @@ def insert(table: Table, rows) -> int:
     return len(rows)
 
 
-def insert_returning_ids(table: Table, rows) -> list[int]:
-    """Insert prepared rows and return their new ids, in order.
+def insert_returning_ids(table: Table, values) -> list[int]:
+    """Insert rows (dicts of values by attname) and return their new ids, in order.
 
     PostgreSQL: the ids are taken from the table's sequence first and the
     rows are COPYed with them. SQLite: multi-row INSERT … RETURNING, as many
     rows per statement as its variable limit allows."""
-    rows = rows if isinstance(rows, list) else list(rows)
+    rows = [table.row(v) for v in values]
     if not rows:
         return []
     pk = table.model._meta.pk.column
@@ -181,12 +181,13 @@ def _sqlite_variable_limit(cur) -> int:
         return connection.features.max_query_params
 
 
-def update(table: Table, rows) -> int:
-    """Update existing rows: each is (pk, *Table.row values) for table's columns.
+def update(table: Table, changes) -> int:
+    """Update existing rows: (pk, {attname: value}) pairs, each giving every
+    one of the table's columns (a value the caller leaves out is the field's default).
 
     PostgreSQL: the new values are COPYed into a temporary table and one
     UPDATE … FROM joins it. SQLite: one UPDATE per row in executemany batches."""
-    rows = rows if isinstance(rows, list) else list(rows)
+    rows = [(pk, *table.row(v)) for pk, v in changes]
     if not rows:
         return 0
     pk = table.model._meta.pk.column

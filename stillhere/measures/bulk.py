@@ -76,7 +76,7 @@ def _insert(practice, df: pd.DataFrame, ext: pd.Series, source: str) -> None:
                                                "source", "created"])
     now = timezone.now()
     keys = ("client_id", "episode_id", "appointment_id", "instrument", "taken_on", "total", "items", "external_id")
-    bulk.insert(table, [table.row({"practice_id": practice.pk, "source": source, "created": now, **dict(zip(keys, r))})
+    bulk.insert(table, [{"practice_id": practice.pk, "source": source, "created": now, **dict(zip(keys, r))}
                         for r in zip(df["client_pk"].astype(int).tolist(), ep.tolist(), ap.tolist(),
                                      df["instrument"].tolist(), df["day"].tolist(), df["total"].astype(float).tolist(),
                                      items, ext.tolist())])
