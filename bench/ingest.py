@@ -70,7 +70,7 @@ def make_files(rows: int) -> Path:
 
 def fresh_database(db: str) -> str:
     if db == "sqlite":
-        path = data_dir() / "bench.sqlite3"
+        path = data_dir() / f"bench-{os.getpid()}.sqlite3"   # its own file: two runs may overlap
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         return f"sqlite:///{path}"
@@ -158,6 +158,12 @@ def run_one(db: str, path: Path, baseline_rows: int) -> None:
           f"({base_rate:,.0f} rows/s -> {n / base_rate / 60:.0f} min for {n:,})")
     print(f"[{db}] ratio                ours is {ours_rate / base_rate:.1f}x faster per row")
     print(f"[{db}] {load_after} (after our imports), {load_average()} (after the baseline)")
+    if db == "sqlite":
+        from django.db import connection
+
+        connection.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{os.environ['DATABASE_URL'][len('sqlite:///'):]}{suffix}").unlink(missing_ok=True)
 
 
 def main():
