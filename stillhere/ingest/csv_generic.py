@@ -142,6 +142,32 @@ def _columns(kind, header, fm, report, label):
     return sources
 
 
+_DROP = object()   # an empty cell that leaves the field as it is
+_MISSING = object()
+# Values repeat across a big export (a start hour, a status, a duration), so
+# each column remembers what its cells parsed to: a million-row file parses
+# each distinct value once. Parsers are pure functions of the cell's text.
+MEMO = 50_000
+
+
+def _plan(sources, header, fields, empty, required, dates):
+    """For each of our columns, once per file: where its cell comes from (a
+    column index, several joined, or a constant), the name the file knows it
+    by, its parser and what an empty cell means."""
+    plan = []
+    for col, src in sources.items():
+        if isinstance(src, str):
+            name = col
+        elif len(src) == 1:
+            src, name = src[0], header[src[0]]
+        else:
+            src, name = tuple(src), header[src[0]]
+        target, parse = fields[col]
+        when_empty = empty[target] if target in empty else _DROP if target in DROP_WHEN_EMPTY else ""
+        plan.append((src, target, {}, parse, name, col in required, when_empty, col in dates))
+    return plan
+
+
 def read(path, kind: str, mapping: Mapping, tz: ZoneInfo, report, label: str, tracker=None):
     """Yield batches of (line, {field: value}) from one generic CSV file."""
     fm = mapping[kind]
@@ -171,16 +197,15 @@ def read(path, kind: str, mapping: Mapping, tz: ZoneInfo, report, label: str, tr
                 fields, empty = _client_fields(fm, tz), CLIENT_EMPTY
             else:
                 fields, empty = _measure_fields(fm, tz, sources), MEASURE_EMPTY
-            required = set(REQUIRED[kind])
-            dates = DATE_FIELDS.get(kind, ())
+            plan = _plan(sources, header, fields, empty, set(REQUIRED[kind]), DATE_FIELDS.get(kind, ()))
             checks = ImportChecks(report, tz)
             width = len(header)
             batch = []
             for row in reader:
                 line = reader.line_num
-                if not row or not any(c.strip() for c in row):
+                if not row or not "".join(row).strip():
                     continue
-                if len(row) > width and any(c.strip() for c in row[width:]):
+                if len(row) > width and "".join(row[width:]).strip():
                     report.problem(label, line, "", "", f"the row has {len(row)} values but the header has "
                                    f"{width} columns (a comma inside a value needs quotes)")
                     continue
@@ -191,32 +216,29 @@ def read(path, kind: str, mapping: Mapping, tz: ZoneInfo, report, label: str, tr
                                    f"header's {width} columns: was the file cut short?")
                     continue
                 rec, ok = {}, True
-                for col, src in sources.items():
-                    if isinstance(src, str):
-                        cell, name = src, col
-                    elif len(src) == 1:
-                        i = src[0]
-                        cell, name = (row[i].strip() if i < len(row) else ""), header[i]
-                    else:
-                        cell = " ".join(row[i].strip() if i < len(row) else "" for i in src).strip()
-                        name = header[src[0]]
-                    target, parse = fields[col]
-                    if not cell:
-                        if col in required:
+                for src, target, memo, parse, name, required, when_empty, dated in plan:
+                    cell = row[src].strip() if src.__class__ is int else src if src.__class__ is str else \
+                        " ".join(row[i].strip() for i in src).strip()
+                    got = memo.get(cell, _MISSING)
+                    if got is not _MISSING:
+                        rec[target] = got
+                    elif not cell:
+                        if required:
                             report.problem(label, line, name, "", "a value is required")
                             ok = False
-                        elif target in empty:
-                            rec[target] = empty[target]
-                        elif target not in DROP_WHEN_EMPTY:
-                            rec[target] = ""
+                        elif when_empty is not _DROP:
+                            rec[target] = when_empty
                         continue
-                    try:
-                        rec[target] = parse(cell)
-                    except v.Invalid as e:
-                        report.problem(label, line, name, cell, str(e))
-                        ok = False
-                        continue
-                    if col in dates and v.dated_with_zone(cell):
+                    else:
+                        try:
+                            got = rec[target] = parse(cell)
+                        except v.Invalid as e:
+                            report.problem(label, line, name, cell, str(e))
+                            ok = False
+                            continue
+                        if len(memo) < MEMO and got.__class__ is not list:   # a list could be changed later
+                            memo[cell] = got
+                    if dated and v.dated_with_zone(cell):
                         checks.date_only(label, line, name, cell)
                 if kind == "measures" and ok:
                     ok = _check_measure(rec, label, line, report)

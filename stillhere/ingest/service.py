@@ -44,6 +44,9 @@ ONE_LINE = {"first_name", "last_name", "preferred_name", "email", "phone", "clie
 
 def _faults(rec, prefix=""):
     for k, val in rec.items():
+        if val.__class__ is str and "\x00" not in val and len(val) <= LIMITS.get(k, len(val)) and \
+                (k not in ONE_LINE or ("\n" not in val and "\r" not in val)):
+            continue   # the common case, in one test
         if isinstance(val, dict):
             yield from _faults(val, f"{prefix}{k}.")
         elif isinstance(val, str):

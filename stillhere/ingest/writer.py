@@ -17,8 +17,9 @@ from datetime import date, datetime, timezone
 from django.db import connection
 from django.db.models import Max, Min, Q
 
-from stillhere.clients.models import Appointment, Client, Episode, SessionMarker
-from stillhere.lib.crypto import refresh_blind_indexes
+from stillhere.clients.models import NAME_SOURCES, Appointment, Client, Episode, SessionMarker
+from stillhere.clients.name_index import index_clients
+from stillhere.lib import bulk
 from stillhere.measures.models import MeasureResult
 
 from .checks import ImportChecks, this_import
@@ -39,6 +40,13 @@ STATE_FOR_END = {
     "referred": Episode.State.ENDED_PLANNED,
     "administrative": Episode.State.ENDED_PLANNED,
 }
+
+
+EPISODE_KEYS = ("id", "external_id", "client_id", "clinician_id", "started", "ended", "previous_id")
+
+
+def _t(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
 
 
 def by_external_id(model, practice, ids):
@@ -84,6 +92,8 @@ class Writer:
         self.appt_floor = Appointment.objects.aggregate(m=Max("id"))["m"] or 0
         self.appts_updated: set[int] = set()
         self.inserted, self.analyze_at = 0, 20_000
+        self._tables: dict[str, bulk.Table] = {}
+        self._dated: set[int] = set()   # episodes given whole whose dates this write set (write_episodes)
         self.checks = ImportChecks(report, self.tz)
         self.appt_label = "appointments"
 
@@ -102,30 +112,56 @@ class Writer:
         # Record numbers are encrypted: matched on their blind index (an exact digest).
         existing = {c.external_id: c for c in
                     Client.objects.filter(practice=self.p).with_record_numbers([r["external_id"] for r in rows])}
-        new, changed, fields = [], [], set()
+        new, changed = [], []
         for r in rows:
             c = existing.get(r["external_id"])
             if c is None:
-                new.append(Client(practice=self.p, **r))
+                new.append(r)
                 continue
-            diff = [k for k in CLIENT_FIELDS if k in r and getattr(c, k) != r[k]]
-            for k in diff:
-                setattr(c, k, r[k])
+            diff = {k: r[k] for k in CLIENT_FIELDS if k in r and getattr(c, k) != r[k]}
             if diff:
-                changed.append(c)
-                fields.update(diff)
-                # bulk_update skips pre_save: the blind indexes (phone, email) are refreshed here;
-                # the name index by Client.objects.bulk_update itself.
-                fields.update(refresh_blind_indexes(c))
-        Client.objects.bulk_create(new, batch_size=CHUNK)
-        if changed:
-            Client.objects.bulk_update(changed, sorted(fields), batch_size=CHUNK)
-        for c in new + changed + list(existing.values()):
+                changed.append((c, diff))
+        self._insert_clients(new)
+        self._update_clients(changed)
+        for c in existing.values():
             self.client_pk[c.external_id] = c.pk
-        self.clients_changed.update(c.pk for c in new + changed)
+        self.clients_changed.update([c.pk for c, _ in changed] + [self.client_pk[r["external_id"]] for r in new])
         self.report.count("clients", "created", len(new))
         self.report.count("clients", "updated", len(changed))
         self.report.count("clients", "unchanged", len(rows) - len(new) - len(changed))
+
+    # Every client row this writer creates or changes goes through these two
+    # functions (names, contact details, consents): field preparation,
+    # encryption and blind indexes are the model's own (lib/bulk.py Table).
+    def _insert_clients(self, recs: list[dict]) -> None:
+        """New clients from their field values (external_id, first_name, last_name, ...)."""
+        if not recs:
+            return
+        table = self._tables.get("client") or self._tables.setdefault("client", bulk.Table(Client))
+        ids = bulk.insert_returning_ids(table, [{"practice_id": self.p.pk, **r} for r in recs])
+        for r, pk in zip(recs, ids):
+            self.client_pk[r["external_id"]] = pk
+        # Names are encrypted: the bulk insert skips the model's own writes, so
+        # the name index (what search reads) is written here, in the same transaction.
+        index_clients([Client(pk=pk, practice_id=self.p.pk, **{k: v for k, v in r.items() if k in NAME_SOURCES})
+                       for r, pk in zip(recs, ids)], fresh=True)
+
+    def _update_clients(self, changed: list[tuple]) -> None:
+        """(client, {field: new value}) pairs: each client's row is rewritten
+        in the columns any of them changed, with its other values as they were."""
+        if not changed:
+            return
+        fields = sorted({k for _, diff in changed for k in diff})
+        table = bulk.Table(Client, columns=fields)
+        bulk.update(table, [(c.pk, {**{k: getattr(c, k) for k in fields}, **diff}) for c, diff in changed])
+        renamed = []   # the name index follows a changed name (bulk.update skips the model's writes)
+        for c, diff in changed:
+            names = NAME_SOURCES.intersection(diff)
+            for k in names:
+                setattr(c, k, diff[k])
+            if names:
+                renamed.append(c)
+        index_clients(renamed)
 
     def _client_pks(self, exts) -> None:
         need = [e for e in set(exts) if e not in self.client_pk]
@@ -138,10 +174,14 @@ class Writer:
         need = [c for c in set(client_pks) if c not in self.episodes]
         for c in need:
             self.episodes[c] = []
-        for i in range(0, len(need), CHUNK):
-            for e in (Episode.objects.filter(practice=self.p, client_id__in=need[i:i + CHUNK])
-                      .values("id", "external_id", "client_id", "clinician_id", "started", "ended", "previous_id")):
-                self._remember_episode(e)
+        if not need:
+            return
+        day = bulk.from_db_date
+        for row in bulk.select_in(f"SELECT {', '.join(EPISODE_KEYS)} FROM {_t(Episode)} "
+                                  f"WHERE practice_id = %s AND client_id IN ({{marks}})", [self.p.pk], need):
+            e = dict(zip(EPISODE_KEYS, row))
+            e["started"], e["ended"] = day(e["started"]), day(e["ended"])
+            self._remember_episode(e)
 
     def _remember_episode(self, e: dict) -> None:
         self.episodes.setdefault(e["client_id"], []).append(e)
@@ -176,18 +216,23 @@ class Writer:
         self._pending.append(e)
         return e
 
+    def _insert_episodes(self, eps: list[dict]) -> None:
+        """New episodes (dicts as _remember_episode keeps them, with a "state"); sets their ids."""
+        if not eps:
+            return
+        table = self._tables.get("episode") or self._tables.setdefault("episode", bulk.Table(Episode))
+        ids = bulk.insert_returning_ids(table, [{"practice_id": self.p.pk, **e} for e in eps])
+        for e, pk in zip(eps, ids):
+            e["id"] = pk
+            self.episode_by_id[pk] = e
+
     def _create_pending(self) -> None:
         if not self._pending:
             return
-        objs = [Episode(practice=self.p, client_id=e["client_id"], clinician_id=e["clinician_id"],
-                        started=e["started"], external_id=e["external_id"], previous_id=e["previous_id"],
-                        state=Episode.State.RETURNED if e["previous_id"] else Episode.State.ACTIVE)
-                for e in self._pending]
-        Episode.objects.bulk_create(objs, batch_size=CHUNK)
-        for e, o in zip(self._pending, objs):
-            e["id"] = o.pk
-            self.episode_by_id[o.pk] = e
-        self.report.count("episodes", "created", len(objs))
+        for e in self._pending:
+            e["state"] = Episode.State.RETURNED if e["previous_id"] else Episode.State.ACTIVE
+        self._insert_episodes(self._pending)
+        self.report.count("episodes", "created", len(self._pending))
         self._pending = []
 
     def write_episodes(self, batch, label="episodes") -> None:
@@ -208,33 +253,28 @@ class Writer:
             if e is None:
                 e = {"id": None, "external_id": r["external_id"], "previous_id": None, **fields}
                 self._remember_episode(e)
-                new.append((e, STATE_FOR_END.get(reason) or Episode.State.ACTIVE))
+                e["state"] = STATE_FOR_END.get(reason) or Episode.State.ACTIVE
+                new.append(e)
             elif any(e.get(k) != v for k, v in fields.items()):
                 e.update(fields)
                 changed.append(e)
         if self.report.failed:
             return
-        objs = [Episode(practice=self.p, external_id=e["external_id"], state=state,
-                        **{k: e[k] for k in ("client_id", "clinician_id", "started", "ended", "end_reason")})
-                for e, state in new]
-        Episode.objects.bulk_create(objs, batch_size=CHUNK)
-        for (e, _), o in zip(new, objs):
-            e["id"] = o.pk
-            self.episode_by_id[o.pk] = e
-        if changed:
-            Episode.objects.bulk_update(
-                [Episode(pk=e["id"], **{k: e[k] for k in ("client_id", "clinician_id", "started", "ended",
-                                                         "end_reason")}) for e in changed],
-                ["client_id", "clinician_id", "started", "ended", "end_reason"], batch_size=CHUNK)
+        self._insert_episodes(new)
+        cols = ["client_id", "clinician_id", "started", "ended", "end_reason"]
+        table = bulk.Table(Episode, columns=cols)
+        bulk.update(table, [(e["id"], e) for e in changed])
         links = []
         for line, r in batch:
             prev = r.get("previous")
             e = self.episode_ext.get(r["external_id"])
             if prev and e and self.episode_ext.get(prev) and e["previous_id"] != self.episode_ext[prev]["id"]:
                 e["previous_id"] = self.episode_ext[prev]["id"]
-                links.append(Episode(pk=e["id"], previous_id=e["previous_id"]))
-        Episode.objects.bulk_update(links, ["previous"], batch_size=CHUNK)
-        self.clients_changed.update(e["client_id"] for e in [e for e, _ in new] + changed)
+                links.append(e)
+        table = bulk.Table(Episode, columns=["previous_id"])
+        bulk.update(table, [(e["id"], e) for e in links])
+        self.clients_changed.update(e["client_id"] for e in new + changed)
+        self._dated.update(e["id"] for e in new + changed)
         self.report.count("episodes", "created", len(new))
         self.report.count("episodes", "updated", len(changed))
 
@@ -253,12 +293,7 @@ class Writer:
 
         self._client_pks(r["client"] for _, _, r in rows)
         self._add_named_clients(rows, label)
-        existing = {}
-        exts = [ext for _, ext, _ in rows]
-        for i in range(0, len(exts), CHUNK):
-            for a in (by_external_id(Appointment, self.p, exts[i:i + CHUNK])
-                      .values("id", "external_id", "episode_id", *APPT_FIELDS)):
-                existing[a["external_id"]] = a
+        existing = self._existing_appointments([ext for _, ext, _ in rows])
         self._load_episodes(self.client_pk[r["client"]] for _, _, r in rows if r["client"] in self.client_pk)
         self._episode_exts([r["episode"] for _, _, r in rows if r.get("episode")])
 
@@ -309,33 +344,48 @@ class Writer:
             return
 
         self._create_pending()
-        insert_appointments(self.p.pk, [(e["id"], ext, values) for e, ext, values in new])
+        ids = insert_appointments(self.p.pk, [(e["id"], ext, values) for e, ext, values in new])
         self.touched.update(e["id"] for e, _, _ in new)
         self.changed.update(e["id"] for e, _, _ in new)
         self._grown(len(new))
         if changed:
-            upd, now = [], datetime.now(timezone.utc)
+            cols = sorted(fields | {"updated"})
+            table, now, upd = bulk.Table(Appointment, columns=cols), datetime.now(timezone.utc), []
             for pk, diff in changed:
-                a = Appointment(pk=pk, updated=now)
-                for k, val in diff.items():
-                    if k == "episode_id":
-                        a.episode_id = val["id"]
-                        self.touched.add(val["id"])
-                        self.changed.add(val["id"])
-                    else:
-                        setattr(a, k, val)
-                upd.append(a)
-            Appointment.objects.bulk_update(upd, sorted(fields | {"updated"}), batch_size=CHUNK)
+                old = self.existing_by_id[pk]
+                vals = {**old, **diff, "updated": now}
+                if "episode_id" in diff:
+                    vals["episode_id"] = diff["episode_id"]["id"]
+                    self.touched.add(vals["episode_id"])
+                    self.changed.add(vals["episode_id"])
+                upd.append((pk, vals))
+            bulk.update(table, upd)
+        self.existing_by_id = {}
         self.report.count("appointments", "created", len(new))
         self.report.count("appointments", "updated", len(changed))
         self.report.count("appointments", "unchanged", len(rows) - len(new) - len(changed))
         markers = {ext: kind for ext, kind in markers.items() if kind or ext in existing}
         if markers:
-            ids = {ext: a["id"] for ext, a in existing.items()}
-            fresh = [ext for ext in markers if ext not in ids]
-            for i in range(0, len(fresh), CHUNK):
-                ids.update(by_external_id(Appointment, self.p, fresh[i:i + CHUNK]).values_list("external_id", "id"))
-            self._sync_markers({ids[ext]: kind for ext, kind in markers.items() if ext in ids})
+            known = {ext: a["id"] for ext, a in existing.items()}
+            known.update((ext, pk) for (_, ext, _), pk in zip(new, ids))
+            self._sync_markers({known[ext]: kind for ext, kind in markers.items() if ext in known})
+
+    def _existing_appointments(self, exts) -> dict[str, dict]:
+        """This batch's appointments already in the practice, by external id,
+        in one query per 2,000 ids. The query repeats the partial unique
+        index's condition word for word, NOT (external_id = ''): SQLite uses a
+        partial index only when the query's words imply its condition."""
+        keys = ("id", "external_id", "episode_id", *APPT_FIELDS)
+        when = bulk.from_db_datetime
+        out, self.existing_by_id = {}, {}
+        for row in bulk.select_in(f"SELECT {', '.join(keys)} FROM {_t(Appointment)} WHERE practice_id = %s "
+                                  f"AND NOT (external_id = '') AND external_id IN ({{marks}})", [self.p.pk], exts):
+            a = dict(zip(keys, row))
+            a["start"], a["booked_at"], a["cancelled_at"] = (when(a["start"]), when(a["booked_at"]),
+                                                             when(a["cancelled_at"]))
+            out[a["external_id"]] = a
+            self.existing_by_id[a["id"]] = a
+        return out
 
     def _add_named_clients(self, rows, label) -> None:
         """Clients named only in the schedule (client_name, a calendar attendee) are added."""
@@ -346,38 +396,37 @@ class Writer:
                 fields = dict(r.get("new_client") or {})
                 if "first_name" not in fields:
                     fields["first_name"], fields["last_name"] = split_name(r["client_name"])
-                new[ext] = Client(practice=self.p, external_id=ext, **fields)
+                new[ext] = {"external_id": ext, **fields}
         if new and not self.report.failed:
-            Client.objects.bulk_create(new.values(), batch_size=CHUNK)
-            self.client_pk.update((c.external_id, c.pk) for c in new.values())
+            self._insert_clients(list(new.values()))
             self.report.count("clients", "created", len(new))
 
     def _episode_exts(self, exts) -> None:
         need = [x for x in set(exts) if x not in self.episode_ext]
-        for i in range(0, len(need), CHUNK):
-            found = list(by_external_id(Episode, self.p, need[i:i + CHUNK]).values_list("client_id", flat=True))
-            self._load_episodes(found)
+        if need:
+            self._load_episodes(c for c, in bulk.select_in(
+                f"SELECT client_id FROM {_t(Episode)} WHERE practice_id = %s AND NOT (external_id = '') "
+                f"AND external_id IN ({{marks}})", [self.p.pk], need))
 
     def _sync_markers(self, want: dict[int, str]) -> None:
         """Imported markers follow the file; markers a clinician added by hand stay."""
         have: dict[int, set] = {}
         drop, moved = [], set()
-        ids = list(want)
-        for i in range(0, len(ids), CHUNK):
-            for pk, appt, kind in (SessionMarker.objects.filter(appointment_id__in=ids[i:i + CHUNK],
-                                                                created_by__isnull=True)
-                                   .values_list("id", "appointment_id", "kind")):
-                if kind == want[appt]:
-                    have.setdefault(appt, set()).add(kind)
-                else:
-                    drop.append(pk)
-                    moved.add(appt)
+        ids = [a for a in want if a <= self.appt_floor]   # an appointment this import made has none yet
+        for pk, appt, kind in bulk.select_in(f"SELECT id, appointment_id, kind FROM {_t(SessionMarker)} WHERE "
+                                             f"created_by_id IS NULL AND appointment_id IN ({{marks}})", [], ids):
+            if kind == want[appt]:
+                have.setdefault(appt, set()).add(kind)
+            else:
+                drop.append(pk)
+                moved.add(appt)
         add = [SessionMarker(appointment_id=a, kind=k) for a, k in want.items() if k and k not in have.get(a, ())]
         moved.update(m.appointment_id for m in add)
-        ids = sorted(moved)
-        for i in range(0, len(ids), CHUNK):   # a marker is a fact of its episode: rescan it
-            self.changed.update(Appointment.objects.filter(id__in=ids[i:i + CHUNK]).values_list("episode_id", flat=True))
-        SessionMarker.objects.bulk_create(add, batch_size=CHUNK)
+        # A marker is a fact of its episode: rescan it.
+        self.changed.update(e for e, in bulk.select_in(f"SELECT episode_id FROM {_t(Appointment)} WHERE id IN "
+                                                       f"({{marks}})", [], sorted(moved)))
+        table = bulk.Table(SessionMarker)
+        bulk.insert(table, [{"appointment_id": m.appointment_id, "kind": m.kind} for m in add])
         for i in range(0, len(drop), CHUNK):
             SessionMarker.objects.filter(id__in=drop[i:i + CHUNK]).delete()
         self.report.count("markers", "created", len(add))
@@ -428,16 +477,15 @@ class Writer:
                       "episode_id": episode, "source": self.source}
             m = existing.get(ext)
             if m is None:
-                new.append(MeasureResult(practice=self.p, external_id=ext, **values))
+                new.append({"practice_id": self.p.pk, "external_id": ext, **values})
             elif any(getattr(m, k) != val for k, val in values.items()):
-                for k, val in values.items():
-                    setattr(m, k, val)
-                changed.append(m)
-        MeasureResult.objects.bulk_create(new, batch_size=CHUNK)
-        self.clients_changed.update(m.client_id for m in new + changed)
-        if changed:
-            MeasureResult.objects.bulk_update(changed, ["client_id", "instrument", "taken_on", "taken_at", "items",
-                                                        "total", "episode_id", "source"], batch_size=CHUNK)
+                changed.append((m.pk, values))
+        table = bulk.Table(MeasureResult)
+        bulk.insert(table, new)
+        self.clients_changed.update([v["client_id"] for v in new] + [v["client_id"] for _, v in changed])
+        cols = ["client_id", "instrument", "taken_on", "taken_at", "items", "total", "episode_id", "source"]
+        table = bulk.Table(MeasureResult, columns=cols)
+        bulk.update(table, changed)
         self.report.count("measures", "created", len(new))
         self.report.count("measures", "updated", len(changed))
         self.report.count("measures", "unchanged", len(rows) - len(new) - len(changed))
@@ -448,7 +496,10 @@ class Writer:
         return: silence.py); then episode start dates and session numbers
         follow from the appointments."""
         infer_returns(self, self.touched)
-        touched = sorted(t for t in self.touched if t)
+        # Only episodes whose appointments (or dates) this import changed can
+        # have a new first session or new numbers: a re-import of the same
+        # file rewrites nothing, and skips a window over every appointment.
+        touched = sorted(t for t in self.changed | self._dated if t)
         starts = self.episode_by_id
         moved = []
         for i in range(0, len(touched), CHUNK):
@@ -461,48 +512,28 @@ class Writer:
                     e["started"] = day
                     moved.append(Episode(pk=ep, started=day))
             renumber_sessions(chunk)
-        Episode.objects.bulk_update(moved, ["started"], batch_size=CHUNK)
+        table = bulk.Table(Episode, columns=["started"])
+        bulk.update(table, [(e.pk, {"started": e.started}) for e in moved])
         self.checks.same_minute(this_import(Appointment.objects.filter(practice=self.p), self.appt_floor,
                                         self.appts_updated), self.appt_label)
         self.checks.finish()
 
 
-APPT_DEFAULTS = {"booked_at": None, "cancelled_at": None, "duration_min": 50, "minutes_late": 0,
-                 "session_type": Appointment.SessionType.SESSION}
-INSERT_COLUMNS = ("practice_id", "episode_id", "external_id", "start", "booked_at", "cancelled_at", "duration_min",
-                  "status", "minutes_late", "session_type")
+INSERT_COLUMNS = ("practice_id", "episode_id", "external_id", *APPT_FIELDS)
 
 
-def insert_appointments(practice_id, rows) -> None:
-    """COPY on PostgreSQL, executemany on SQLite: the ORM's bulk_create
-    spends most of its time preparing values field by field, and this is
-    the hot path of a million-row import. Ids are not needed back (rows are
-    found again by external id), so nothing is lost by going round it."""
-    if not rows:
-        return
-    ops = connection.ops
-    t = ops.quote_name(Appointment._meta.db_table)
-    cols = ", ".join(ops.quote_name(c) for c in INSERT_COLUMNS)
-    sql = f"INSERT INTO {t} ({cols}) VALUES ({', '.join(['%s'] * len(INSERT_COLUMNS))})"
-    dt = _sqlite_datetime if connection.vendor == "sqlite" else ops.adapt_datetimefield_value
-    params = []
-    for episode, ext, v in rows:
-        g = {**APPT_DEFAULTS, **v}
-        params.append((practice_id, episode, ext, dt(g["start"]), dt(g["booked_at"]), dt(g["cancelled_at"]),
-                       g["duration_min"], g["status"], g["minutes_late"], g["session_type"]))
-    with connection.cursor() as cur:
-        if connection.vendor == "postgresql":  # COPY: one stream instead of a statement per row
-            with cur.cursor.copy(f"COPY {t} ({cols}) FROM STDIN") as copy:
-                for row in params:
-                    copy.write_row(row)
-            return
-        for i in range(0, len(params), 5000):
-            cur.executemany(sql, params[i:i + 5000])
+def insert_appointments(practice_id, rows) -> list[int]:
+    """(episode id, external id, {field: value}) rows in, their new ids out,
+    through lib/bulk.py (COPY on PostgreSQL): the hot path of a million-row
+    import."""
+    table = _APPT_TABLES.get(connection.vendor)
+    if table is None:
+        table = _APPT_TABLES[connection.vendor] = bulk.Table(Appointment, columns=INSERT_COLUMNS)
+    return bulk.insert_returning_ids(table, [{"practice_id": practice_id, "episode_id": episode, "external_id": ext,
+                                              **v} for episode, ext, v in rows])
 
 
-def _sqlite_datetime(value):
-    """What Django stores in SQLite for an aware datetime (naive UTC text), without its per-call overhead."""
-    return None if value is None else value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ")
+_APPT_TABLES: dict[str, bulk.Table] = {}
 
 
 def renumber_sessions(episode_ids) -> None:

@@ -8,22 +8,18 @@ number, and nothing is written. Each result is tied to the attended session
 on its date, or else to the episode running then.
 """
 
-import json
-
 import numpy as np
 import pandas as pd
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from stillhere.audit.events import MeasuresLoaded, record
 from stillhere.clients.models import Appointment, Client, Episode
+from stillhere.lib import bulk
 
 from .custom import registry_for
 from .models import MeasureResult
 from .scoring import ScoringError, get_instrument, score
-
-BATCH = 5000
-
 
 def _items(value):
     if value is None or (isinstance(value, float) and np.isnan(value)):
@@ -68,28 +64,22 @@ def _validate(frame: pd.DataFrame, registry) -> pd.DataFrame:
 
 
 def _insert(practice, df: pd.DataFrame, ext: pd.Series, source: str) -> None:
-    """One executemany per batch: bulk_create spends most of its time
-    preparing values field by field, which these plain columns do not need."""
-    ops = connection.ops
-    now = ops.adapt_datetimefield_value(timezone.now())
-    items = [json.dumps(v) if isinstance(v, list) else None for v in df["items_list"]] if "items_list" in df \
+    """Through lib/bulk.py, the importer's writer: COPY on PostgreSQL, large
+    executemany batches on SQLite (bulk_create spent most of its time
+    preparing values field by field)."""
+    items = [v if isinstance(v, list) else None for v in df["items_list"]] if "items_list" in df \
         else [None] * len(df)
     ep = df["episode_pk"].astype("Int64").astype(object).where(df["episode_pk"].notna(), None)
     ap = df["appointment_pk"].astype("Int64").astype(object).where(df["appointment_pk"].notna(), None)
-    rows = list(zip(
-        [practice.pk] * len(df), df["client_pk"].astype(int).tolist(), ep.tolist(), ap.tolist(),
-        df["instrument"].tolist(), [ops.adapt_datefield_value(d) for d in df["day"]],
-        df["total"].astype(float).tolist(),
-        items, ext.tolist(), [source] * len(df), [now] * len(df),
-    ))
-    meta = MeasureResult._meta
-    cols = ["practice_id", "client_id", "episode_id", "appointment_id", "instrument", "taken_on", "total", "items",
-            "external_id", "source", "created"]
-    sql = (f"INSERT INTO {ops.quote_name(meta.db_table)} ({', '.join(ops.quote_name(c) for c in cols)}) "
-           f"VALUES ({', '.join(['%s'] * len(cols))})")
-    with connection.cursor() as cur:
-        for i in range(0, len(rows), BATCH):
-            cur.executemany(sql, rows[i:i + BATCH])
+    table = bulk.Table(MeasureResult, columns=["practice_id", "client_id", "episode_id", "appointment_id",
+                                               "instrument", "taken_on", "total", "items", "external_id",
+                                               "source", "created"])
+    now = timezone.now()
+    keys = ("client_id", "episode_id", "appointment_id", "instrument", "taken_on", "total", "items", "external_id")
+    bulk.insert(table, [{"practice_id": practice.pk, "source": source, "created": now, **dict(zip(keys, r))}
+                        for r in zip(df["client_pk"].astype(int).tolist(), ep.tolist(), ap.tolist(),
+                                     df["instrument"].tolist(), df["day"].tolist(), df["total"].astype(float).tolist(),
+                                     items, ext.tolist())])
 
 
 @transaction.atomic
