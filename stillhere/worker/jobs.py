@@ -113,7 +113,7 @@ def _scan(due, clock, should_stop) -> str:
     # The same morning as `stillhere scan`: calibration refit if due, the scan, tomorrow's reminders.
     run = morning_run(due.practice, clock.now())
     changes, reminders = run.scan.changes, run.reminders
-    return (f"{len(run.scan.episodes)} episodes, {changes} state change{'s' if changes != 1 else ''}, "
+    return (f"{len(run.scan)} episodes, {changes} state change{'s' if changes != 1 else ''}, "
             f"{reminders} reminder{'s' if reminders != 1 else ''} offered")
 
 
