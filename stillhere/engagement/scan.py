@@ -146,6 +146,7 @@ def scan_practice(practice: Practice, as_of: datetime, store: bool = True,
     overrides = dict(mine.filter(source=StateChange.Source.CLINICIAN)
                      .values("episode_id").annotate(last=Max("at")).values_list("episode_id", "last"))
     latest = _latest_changes(mine)
+    by_time = _latest_by_time([e.pk for e in episodes.values() if e.state == Episode.State.ENDED_PLANNED])
 
     # Each row's reasons in words and the state it should move to: the
     # rules, one row at a time, over rows already in memory (no query).
@@ -157,7 +158,7 @@ def scan_practice(practice: Practice, as_of: datetime, store: bool = True,
         reasons.append(row["reasons"])
         last = latest.get(episode.pk)
         target = decide(episode, row, as_of, overrides.get(episode.pk), tz,
-                        checking_safety=bool(last and last[1]))
+                        checking_safety=bool(last and last[1]), last_by_time=by_time.get(episode.pk))
         targets.append(target)
         if target:
             moves.append(Move(episode.pk, episode.state, episode.started, target))
@@ -220,6 +221,17 @@ def _episodes(practice: Practice, ids: list | None) -> dict[int, _Episode]:
         qs = qs.filter(pk__in=ids)
     return {pk: _Episode(pk, st, since, started)
             for pk, st, since, started in qs.values_list("id", "state", "state_since", "started")}
+
+
+def _latest_by_time(ids: list[int]) -> dict[int, tuple]:
+    """{episode id: (new_state, source, reason) of its latest change by time},
+    for the episodes an ending might be undone for (reconcile.py), in a few queries."""
+    out = {}
+    for i in range(0, len(ids), 5000):
+        for e, *rest in (StateChange.objects.filter(episode_id__in=ids[i:i + 5000]).order_by("episode_id", "-at", "-id")
+                         .values_list("episode_id", "new_state", "source", "reason")):
+            out.setdefault(e, tuple(rest))
+    return out
 
 
 def _latest_changes(changes) -> dict[int, tuple[str, bool]]:

@@ -24,20 +24,41 @@ def _sqlite_value(ops, v):
     return v
 
 
+def _adapted(rows: list[tuple], sqlite: bool) -> list[tuple]:
+    """The rows with each column adapted by the kind of its first value: a
+    column of one repeated datetime (as_of, created) is adapted once."""
+    ops = connection.ops
+    cols = list(zip(*rows))
+    out = []
+    for col in cols:
+        first = next((v for v in col if v is not None), None)
+        if isinstance(first, (list, dict)):
+            col = [None if v is None else json.dumps(v) for v in col]
+        elif sqlite and isinstance(first, (datetime, date)):
+            if all(v is first for v in col):
+                col = [_sqlite_value(ops, first)] * len(col)
+            else:
+                col = [_sqlite_value(ops, v) for v in col]
+        out.append(col)
+    return list(zip(*out))
+
+
 def insert_rows(table: str, columns: list[str], rows: list[tuple]) -> int:
     """Insert `rows` (tuples in `columns` order) into `table`; returns how many."""
     if not rows:
         return 0
     ops = connection.ops
     cols = ", ".join(ops.quote_name(c) for c in columns)
+    pg = connection.vendor == "postgresql"
+    rows = _adapted(rows, sqlite=not pg)
     with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
+        if pg:
             with cur.cursor.copy(f"COPY {ops.quote_name(table)} ({cols}) FROM STDIN") as copy:
                 for r in rows:
-                    copy.write_row([json.dumps(v) if isinstance(v, (list, dict)) else v for v in r])
+                    copy.write_row(r)
         else:
             sql = f"INSERT INTO {ops.quote_name(table)} ({cols}) VALUES ({', '.join(['%s'] * len(columns))})"
-            cur.executemany(sql, [[_sqlite_value(ops, v) for v in r] for r in rows])
+            cur.executemany(sql, rows)
     return len(rows)
 
 
@@ -49,16 +70,12 @@ def upsert_rows(table: str, columns: list[str], key: str, rows: list[tuple], jso
     ops = connection.ops
     q = ops.quote_name
     sets = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in columns if c != key)
-    if connection.vendor == "postgresql":
-        marks = ", ".join("%s::jsonb" if c in json_columns else "%s" for c in columns)
-        adapt = lambda v: json.dumps(v) if isinstance(v, (list, dict)) else v  # noqa: E731
-    else:
-        marks = ", ".join(["%s"] * len(columns))
-        adapt = lambda v: _sqlite_value(ops, v)  # noqa: E731
+    pg = connection.vendor == "postgresql"
+    marks = ", ".join("%s::jsonb" if pg and c in json_columns else "%s" for c in columns)
     sql = (f"INSERT INTO {q(table)} ({', '.join(q(c) for c in columns)}) VALUES ({marks}) "
            f"ON CONFLICT ({q(key)}) DO UPDATE SET {sets}")
     with connection.cursor() as cur:
-        cur.executemany(sql, [[adapt(v) for v in r] for r in rows])
+        cur.executemany(sql, _adapted(rows, sqlite=not pg))
     return len(rows)
 
 
