@@ -4,7 +4,8 @@
         [--clients 100000] [--skip-sqlite] [--skip-postgres] [--skip-snapshot] [--pg-url postgres://...]
 
 Each run is the command in its own process (`stillhere scan --practice P
---as-of T --json > file`), timed whole: start-up, the features and scores,
+--as-of T --json > file`), timed whole (wall time, and the process's CPU
+time, which a shared machine's load distorts far less): start-up, the features and scores,
 reconciling states, storing changes and scores, the JSON. Three ways:
 
 - SQLite: the scan in the database file;
@@ -28,6 +29,7 @@ CREATE DATABASE ... TEMPLATE.
 import argparse
 import json
 import os
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -44,9 +46,15 @@ AS_OF = "2026-11-30"
 FIRST, SECOND = "2026-11-30T06:00:00+00:00", "2026-11-30T07:00:00+00:00"
 
 
+CPU = [0.0]   # CPU seconds of the last command (user + system): what a loaded machine distorts least
+
+
 def sh(cmd, env, stdout=None) -> float:
     t = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     r = subprocess.run(cmd, env=env, stdout=stdout or subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU[0] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if r.returncode:
         sys.exit(f"{' '.join(map(str, cmd))} failed:\n{r.stderr[-3000:]}")
     return time.perf_counter() - t
@@ -121,6 +129,9 @@ def pg_template(work: Path, sqlite_db: Path, url: str) -> str:
 def fresh(kind: str, work: Path, sqlite_db: Path, url: str, template: str | None) -> str:
     if kind == "sqlite":
         run = work / "run.sqlite3"
+        # The last run's write-ahead log too: left beside a fresh copy, SQLite would replay it onto it.
+        for path in (run, run.with_name(run.name + "-wal"), run.with_name(run.name + "-shm")):
+            path.unlink(missing_ok=True)
         shutil.copyfile(sqlite_db, run)
         # The planner's statistics, for the code before too (the scan now
         # gathers them itself when missing; without them the code before
@@ -152,27 +163,30 @@ def one(code: Path, kind: str, work: Path, db_url: str, as_of: str) -> dict:
     exe = code / ".venv" / "bin" / "stillhere"
     before = counts(db_url)
     out = work / f"scan-{kind}.jsonl"
-    t = 0.0
+    t = cpu = 0.0
     if kind == "snapshot":
         snap = work / "snapshot"
         shutil.rmtree(snap, ignore_errors=True)
         t += sh([exe, "snapshot", "--practice", SLUG, "--out", snap], env)
+        cpu += CPU[0]
         extra = ["--snapshot", str(snap)]
     else:
         extra = []
     with open(out, "w") as f:
         t += sh([exe, "scan", "--practice", SLUG, "--as-of", as_of, "--json", *extra], env, stdout=f)
+    cpu += CPU[0]
     after = counts(db_url)
     with open(out) as f:
         lines = sum(1 for _ in f)
-    return {"seconds": t, "episodes": lines, "load": os.getloadavg()[0],
+    return {"seconds": t, "cpu": cpu, "episodes": lines, "load": os.getloadavg()[0],
             "written": {k: after[k] - before[k] for k in after}}
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--clients", type=int, default=100_000)
-    ap.add_argument("--base", type=Path, required=True, help="a worktree of the previous commit, with its own .venv")
+    ap.add_argument("--base", type=Path, help="a worktree of the previous commit, with its own .venv")
+    ap.add_argument("--only-now", action="store_true", help="run this code only (no side-by-side ratio)")
     ap.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/h18a"))
     for k in ("sqlite", "postgres", "snapshot"):
         ap.add_argument(f"--skip-{k}", action="store_true")
@@ -184,20 +198,27 @@ def main():
     template = pg_template(work, sqlite_db, args.pg_url) if {"postgres", "snapshot"} & set(kinds) else None
     results = {}
     for kind in kinds:
-        for label, code in (("before", args.base.resolve()), ("now", ROOT)):
+        codes = [("now", ROOT)] if args.only_now else [("before", args.base.resolve()), ("now", ROOT)]
+        for label, code in codes:
             db = fresh("sqlite" if kind == "sqlite" else "postgres", work, sqlite_db, args.pg_url, template)
             for run, as_of in (("first", FIRST), ("second", SECOND)):
                 r = one(code, kind, work, db, as_of)
                 results[(kind, label, run)] = r
-                print(f"{kind:9} {label:6} {run:6} {r['seconds']:7.1f} s  {r['episodes']:,} episodes  "
+                print(f"{kind:9} {label:6} {run:6} {r['seconds']:7.1f} s wall {r['cpu']:6.1f} s CPU  "
+                      f"{r['episodes']:,} episodes  "
                       f"written {r['written']}  load {r['load']:.1f}", flush=True)
     print(f"\n{args.clients:,} clients; `stillhere scan --practice {SLUG} --as-of T --json`, whole process, wall time")
     for kind in kinds:
         for run in ("first", "second"):
-            b, n = results[(kind, "before", run)], results[(kind, "now", run)]
-            print(f"{kind:9} {run:6} now {n['seconds']:7.1f} s   before {b['seconds']:7.1f} s   "
-                  f"{b['seconds'] / n['seconds']:5.1f}x faster   rows written now {sum(n['written'].values()):,} "
-                  f"before {sum(b['written'].values()):,}")
+            n = results[(kind, "now", run)]
+            if args.only_now:
+                print(f"{kind:9} {run:6} now {n['seconds']:7.1f} s wall, {n['cpu']:6.1f} s CPU   "
+                      f"rows written {sum(n['written'].values()):,}")
+                continue
+            b = results[(kind, "before", run)]
+            print(f"{kind:9} {run:6} now {n['seconds']:7.1f} s wall {n['cpu']:6.1f} s CPU   before "
+                  f"{b['seconds']:7.1f} s wall {b['cpu']:6.1f} s CPU   {b['cpu'] / n['cpu']:4.1f}x less CPU   "
+                  f"rows written now {sum(n['written'].values()):,} before {sum(b['written'].values()):,}")
     print("load average (1, 5, 15 min):", load())
     (work / "results.json").write_text(json.dumps({"|".join(k): v for k, v in results.items()}, indent=1))
 

@@ -198,7 +198,7 @@ def scan_practice(practice: Practice, as_of: datetime, store: bool = True,
             practice, scored.assign(contributions=parts), as_of, model.version, ids if targeted else None)
         out.noshows_written = history.store_noshow(
             practice, ahead[["appointment_id", "noshow_risk", "reasons"]], as_of,
-            weights_for(practice).version)
+            weights_for(practice).version, targeted=targeted)
     progress.advance(len(records) - 3 * (len(records) // 4))
     progress.close()
     return out

@@ -76,13 +76,14 @@ def store_dropout(practice, scores: pd.DataFrame, as_of: datetime, version: str,
     return len(changed)
 
 
-def store_noshow(practice, scores: pd.DataFrame, as_of: datetime, version: str) -> int:
+def store_noshow(practice, scores: pd.DataFrame, as_of: datetime, version: str, targeted: bool = False) -> int:
     """Store the scan's no-show scores that changed; returns how many.
 
-    `scores`: appointment_id, noshow_risk, reasons (list)."""
+    `scores`: appointment_id, noshow_risk, reasons (list). `targeted`: a
+    rescan's few appointments (compared with theirs only)."""
     if scores.empty:
         return 0
-    newest = _newest_noshow(practice, as_of)
+    newest = _newest_noshow(practice, as_of, scores["appointment_id"].tolist() if targeted else None)
     changed = []
     for a, p, rs in zip(scores["appointment_id"].tolist(), scores["noshow_risk"].tolist(), scores["reasons"].tolist()):
         if newest.get(a) != (shown(p), rs, version):
@@ -98,16 +99,18 @@ def store_noshow(practice, scores: pd.DataFrame, as_of: datetime, version: str) 
     return len(changed)
 
 
-def _newest_noshow(practice, as_of: datetime) -> dict:
+def _newest_noshow(practice, as_of: datetime, ids: list | None = None) -> dict:
     """{appointment id: (whole percent, reasons, version)} of the newest stored
-    score of each appointment still to come, in one query."""
+    score of each appointment still to come (or of these), in one query."""
     q = connection.ops.quote_name
     t, appt = q(NoShowRisk._meta.db_table), q("clients_appointment")
+    only = f" AND n.appointment_id IN ({', '.join(['%s'] * len(ids))})" if ids else ""
     sql = (f"SELECT appointment_id, probability, reasons, model_version FROM {t} WHERE id IN ("
            f"SELECT max(n.id) FROM {t} n JOIN {appt} a ON a.id = n.appointment_id "
-           f"WHERE n.practice_id = %s AND a.start >= %s GROUP BY n.appointment_id)")
+           f"WHERE n.practice_id = %s AND a.start >= %s{only} GROUP BY n.appointment_id)")
+    since = connection.ops.adapt_datetimefield_value(as_of - timedelta(days=1))
     with connection.cursor() as cur:
-        cur.execute(sql, [practice.pk, connection.ops.adapt_datetimefield_value(as_of - timedelta(days=1))])
+        cur.execute(sql, [practice.pk, since, *(ids or [])])
         rows = cur.fetchall()
     # jsonb comes back decoded from PostgreSQL, as text from SQLite.
     return {a: (shown(p), list((json.loads(rs) if isinstance(rs, str) else rs) or []), v) for a, p, rs, v in rows}
