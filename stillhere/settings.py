@@ -207,6 +207,10 @@ LOGGING = {
 # by its settings; without them its transport fails with a clear message.
 # Days a web import keeps its report (problems by row and column), then purged.
 IMPORT_REPORT_DAYS = envint("IMPORT_REPORT_DAYS", "30")
+# Stored risk scores are kept as changes (risk/history.py); changes older than
+# this are removed by the worker's daily housekeeping, except each episode's
+# and appointment's newest score.
+SCORE_HISTORY_DAYS = envint("SCORE_HISTORY_DAYS", "730")
 SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:8000")
 # Fernet keys for client data encrypted at rest (contact details, notes,
 # drafts, replies, letters, import reports, reflections), newest first;

@@ -44,7 +44,7 @@ def execute(pk: int) -> None:
     try:
         # The whole morning run, as `stillhere scan` does: refit if due, scan, reminders.
         outcome = morning_run(run.practice, timezone.now()).scan
-        run.status, run.episodes, run.changes = ScanRun.Status.DONE, len(outcome.episodes), outcome.changes
+        run.status, run.episodes, run.changes = ScanRun.Status.DONE, len(outcome), outcome.changes
     except Exception as e:  # recorded on the run; the traceback without values goes to the log
         log.error("API scan failed with %s", e.__class__.__name__, exc_info=False)
         run.status = ScanRun.Status.FAILED

@@ -61,11 +61,16 @@ def latest_fact_s(row: dict) -> int:
 
 
 def decide(episode: Episode, row: dict, as_of: datetime, override_at: datetime | None = None,
-           tz=dt_timezone.utc) -> Target | None:
-    """The state the episode should move to, or None to leave it as it is."""
+           tz=dt_timezone.utc, checking_safety: bool | None = None, last_by_time=...) -> Target | None:
+    """The state the episode should move to, or None to leave it as it is.
+    `episode` needs only pk, state and state_since (the scan passes a light
+    row); `checking_safety`: whether its latest change already asks for a
+    safety check, and `last_by_time`: its latest change by time (new_state,
+    source, reason; None if none), when the caller has read them for every
+    episode at once."""
     cur, derived = episode.state, row["derived_state"]
     if cur in ENDED:
-        return _came_back_after_final(episode, row, tz)
+        return _came_back_after_final(episode, row, tz, last_by_time)
     if derived in ENDED and row["derived_reason"] == FINAL_SESSION:
         day = f"{_dt(row['derived_at_s']).astimezone(tz):%-d %b}"
         return Target(derived, Episode.EndReason.PLANNED, f"Final session on {day}: ended as planned",
@@ -77,7 +82,8 @@ def decide(episode: Episode, row: dict, as_of: datetime, override_at: datetime |
     if override_at and latest_fact_s(row) <= override_at.timestamp():
         return None
     since_s = int(episode.state_since.timestamp()) if episode.state_since else 0
-    if row["safety_check"] and cur in (S.MISSED, S.REACHING_OUT) and not _checking_safety(episode):
+    if row["safety_check"] and cur in (S.MISSED, S.REACHING_OUT) and not (
+            _checking_safety(episode) if checking_safety is None else checking_safety):
         # A safety concern noted after the miss (an import, the client page):
         # the same-day check now, even while outreach is already running.
         return Target(S.MISSED, "safety_no_show", detail_for(row, tz), _dt(row["derived_at_s"]), True)
@@ -109,11 +115,12 @@ def _checking_safety(episode: Episode) -> bool:
     """Whether the episode's latest state change already asks for a same-day safety check."""
     from .models import StateChange
 
-    last = StateChange.objects.filter(episode=episode).order_by("-id").values_list("safety_check", flat=True).first()
+    last = (StateChange.objects.filter(episode_id=episode.pk).order_by("-id")
+            .values_list("safety_check", flat=True).first())
     return bool(last)
 
 
-def _came_back_after_final(episode: Episode, row: dict, tz) -> Target | None:
+def _came_back_after_final(episode: Episode, row: dict, tz, last=...) -> Target | None:
     """Reopen an episode the scan ended at a final session when the same
     episode has a session attended or still booked after the ending's day.
     Endings a person recorded, or an import gave, are never reopened."""
@@ -123,9 +130,11 @@ def _came_back_after_final(episode: Episode, row: dict, tz) -> Target | None:
         return None
     if _s(row["last_kept_s"]) < _s(row["ended_s"]) + 86400:
         return None
-    last = StateChange.objects.filter(episode=episode).order_by("-at", "-id").first()
-    if not (last and last.new_state == S.ENDED_PLANNED and last.source == StateChange.Source.SCAN
-            and last.reason == Episode.EndReason.PLANNED):
+    if last is ...:
+        last = (StateChange.objects.filter(episode_id=episode.pk).order_by("-at", "-id")
+                .values_list("new_state", "source", "reason").first())
+    if not (last and last[0] == S.ENDED_PLANNED and last[1] == StateChange.Source.SCAN
+            and last[2] == Episode.EndReason.PLANNED):
         return None
     came, kept = _s(row["last_attended_s"]), _s(row["last_kept_s"])
     ended_s = _s(row["ended_s"])

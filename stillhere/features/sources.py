@@ -117,6 +117,7 @@ def from_django(practice_id: int | None = None, targeted: bool = False) -> Sourc
 
     connection.ensure_connection()
     if connection.vendor == "sqlite":
+        sqlite_statistics(connection)
         con = _DjangoSQLite.from_connection(connection.connection)
     elif connection.vendor == "postgresql":
         con = ibis.postgres.from_connection(connection.connection)
@@ -169,6 +170,28 @@ def from_django(practice_id: int | None = None, targeted: bool = False) -> Sourc
     return Sources(_with_episode_end(appts, episodes), episodes, clients, _with_episode_end(measures, episodes),
                    breaks, con, reminders=_reminders(con, practice_id, e if targeted else None),
                    words=_words(con, practice_id, e if targeted else None))
+
+
+def sqlite_statistics(connection) -> None:
+    """Give SQLite's planner statistics when it has none, or none worth
+    having (gathered when there were less than half today's appointments).
+
+    Without them it plans the scan's joins blind: measured on a 5,000-client
+    practice, the scan's query took 30 to 70 s instead of 4 s. A sampled
+    ANALYZE (analysis_limit) takes about a tenth of a second even at
+    100,000 clients, and is done again only when the practice has grown."""
+    def one(sql):
+        cur.execute(sql)
+        return cur.fetchone()
+
+    with connection.cursor() as cur:
+        row = one("SELECT stat FROM sqlite_stat1 WHERE tbl = 'clients_appointment' LIMIT 1") \
+            if one("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'") else None
+        counted = int(str(row[0]).split()[0]) if row else 0
+        now = one("SELECT max(rowid) FROM clients_appointment")[0] or 0
+        if now and counted * 2 < now:
+            cur.execute("PRAGMA analysis_limit = 1000")
+            cur.execute("ANALYZE")
 
 
 # Step statuses in which a reminder reached the client (outreach.models.OutreachStep.HANDED_OFF).

@@ -47,11 +47,14 @@ def due_reminders(practice, now: datetime, appointments=None) -> list[tuple]:
         return []
     t0, t1 = tomorrow_window(practice, now)
     qs = appointments if appointments is not None else Appointment.objects.filter(practice=practice)
-    appts = list(qs.filter(status=Appointment.Status.SCHEDULED, start__gte=t0, start__lt=t1)
-                 .select_related("episode__client", "episode__clinician__user").order_by("start"))
-    risks = latest_risks(a.pk for a in appts)
-    return [(a, risks[a.pk]) for a in appts
-            if a.pk in risks and risks[a.pk].probability * 100 >= prefs.reminder_risk]
+    tomorrow = qs.filter(status=Appointment.Status.SCHEDULED, start__gte=t0, start__lt=t1)
+    # The risks first, then only the appointments above the practice's risk
+    # with their clients (whose contact details are decrypted as they load).
+    risks = {k: r for k, r in latest_risks(tomorrow.values_list("pk", flat=True)).items()
+             if r.probability * 100 >= prefs.reminder_risk}
+    appts = list(tomorrow.filter(pk__in=list(risks)).select_related("episode__client", "episode__clinician__user")
+                 .order_by("start"))
+    return [(a, risks[a.pk]) for a in appts]
 
 
 def plan_reminders(practice, now: datetime) -> int:

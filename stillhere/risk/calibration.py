@@ -87,7 +87,10 @@ class Fit:
 
 def _design(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """One-hot lead step per appointment, and the default's other signals."""
-    step = np.array([STEP_KEYS.index(noshow.lead_step(int(d))) for d in frame["lead_days"]])
+    # noshow.lead_step for every row at once: the last step whose lower bound the lead reaches.
+    lows = np.array([lo for lo, _ in noshow.LEAD_STEPS])
+    days = frame["lead_days"].to_numpy().astype(np.int64)
+    step = np.clip(np.searchsorted(lows, days, side="right") - 1, 0, None)
     X = np.zeros((len(frame), len(STEP_KEYS)))
     X[np.arange(len(frame)), step] = 1.0
     return X, frame["n_rest"].to_numpy(dtype=float) / DEFAULT.rest

@@ -1,7 +1,8 @@
 """The worker's jobs, when each is due, and running one slot exactly once.
 
 - housekeeping, once a day for the whole install: expired sign-in sessions
-  removed, and the worker's own run records kept for RETENTION only;
+  removed, the worker's own run records kept for RETENTION only, and risk
+  score history kept for SCORE_HISTORY_DAYS (risk/history.py);
 - the morning scan, once a day per practice, at or after the practice's
   `morning_scan_at` in its own zone (a worker started later that day
   catches up at once);
@@ -113,14 +114,18 @@ def _scan(due, clock, should_stop) -> str:
     # The same morning as `stillhere scan`: calibration refit if due, the scan, tomorrow's reminders.
     run = morning_run(due.practice, clock.now())
     changes, reminders = run.scan.changes, run.reminders
-    return (f"{len(run.scan.episodes)} episodes, {changes} state change{'s' if changes != 1 else ''}, "
+    return (f"{len(run.scan)} episodes, {changes} state change{'s' if changes != 1 else ''}, "
             f"{reminders} reminder{'s' if reminders != 1 else ''} offered")
 
 
 def _housekeeping(due, clock, should_stop) -> str:
+    from stillhere.risk.history import purge_history
+
     sessions, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
     runs, _ = Run.objects.filter(started__lt=clock.now() - RETENTION).delete()
-    return f"{sessions} expired sign-in session{'s' if sessions != 1 else ''} removed, {runs} old run records removed"
+    scores, noshows = purge_history(clock.now())
+    return (f"{sessions} expired sign-in session{'s' if sessions != 1 else ''} removed, {runs} old run records removed, "
+            f"{scores + noshows} old risk score{'s' if scores + noshows != 1 else ''} removed")
 
 
 RUNNERS = {Run.Job.TICK: _tick, Run.Job.SCAN: _scan, Run.Job.HOUSEKEEPING: _housekeeping}

@@ -71,17 +71,19 @@ class Command(BaseCommand):
             except SnapshotError as e:
                 raise CommandError(str(e)) from None
             if opts["json"]:
-                for obj in outcome.episodes:
-                    self.stdout.write(json.dumps(obj))
+                self.write_json(outcome)
             else:
-                states = {}
-                for obj in outcome.episodes:
-                    states[obj["state"]] = states.get(obj["state"], 0) + 1
+                states = outcome.state_counts()
                 summary = ", ".join(f"{n} {s}" for s, n in sorted(states.items(), key=lambda kv: -kv[1]))
-                self.stdout.write(f"{practice.slug}: {len(outcome.episodes)} episodes as of "
+                self.stdout.write(f"{practice.slug}: {len(outcome)} episodes as of "
                                   f"{as_of:%Y-%m-%d %H:%M %Z} ({summary}); {outcome.changes} state changes"
                                   + (f"; {reminders} reminder{'s' if reminders != 1 else ''} offered for tomorrow"
                                      if reminders else ""))
+
+    def write_json(self, outcome):
+        """One JSON object a line, written in one go rather than a write per episode."""
+        if len(outcome):
+            self.stdout.write("\n".join(json.dumps(obj) for obj in outcome.episodes))
 
     def all_practices(self, opts):
         from stillhere.engagement.platform_scan import platform_written_at, scan_all_practices
@@ -97,8 +99,7 @@ class Command(BaseCommand):
             raise CommandError(str(e)) from None
         for practice, outcome in outcomes:
             if opts["json"]:
-                for obj in outcome.episodes:
-                    self.stdout.write(json.dumps(obj))
+                self.write_json(outcome)
             else:
-                self.stdout.write(f"{practice.slug}: {len(outcome.episodes)} episodes as of "
+                self.stdout.write(f"{practice.slug}: {len(outcome)} episodes as of "
                                   f"{as_of:%Y-%m-%d %H:%M %Z}; {outcome.changes} state changes")
