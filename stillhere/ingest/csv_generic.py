@@ -131,6 +131,14 @@ def _columns(kind, header, fm, report, label):
                            "but the file has no such column")
         elif col in REQUIRED[kind]:
             report.problem(label, 1, col, "", "a required column is missing")
+    for name, (theirs,) in fm.signals.items():
+        i = by_norm.get(v.norm(theirs))
+        if i is None:
+            report.problem(label, 1, theirs, "", f"the mapping names this column for the signal {name}, "
+                           "but the file has no such column")
+        else:
+            sources[f"signal:{name}"] = [i]
+            used.add(i)
     ignored = [h for i, h in enumerate(header) if i not in used and v.norm(h) in IGNORED[kind]]
     unknown = [h for i, h in enumerate(header) if i not in used and v.norm(h) not in IGNORED[kind] and h.strip()]
     if unknown:
@@ -200,6 +208,14 @@ def read(path, kind: str, mapping: Mapping, tz: ZoneInfo, report, label: str, tr
                     else:
                         cell = " ".join(row[i].strip() if i < len(row) else "" for i in src).strip()
                         name = header[src[0]]
+                    if col.startswith("signal:"):
+                        # An empty cell: not known for this appointment (a re-import clears it).
+                        try:
+                            rec.setdefault("signals", {})[col[7:]] = v.signal(cell) if cell else None
+                        except v.Invalid as e:
+                            report.problem(label, line, name, cell, str(e))
+                            ok = False
+                        continue
                     target, parse = fields[col]
                     if not cell:
                         if col in required:

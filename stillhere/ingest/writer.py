@@ -260,7 +260,7 @@ class Writer:
         self._load_episodes(self.client_pk[r["client"]] for _, _, r in rows if r["client"] in self.client_pk)
         self._episode_exts([r["episode"] for _, _, r in rows if r.get("episode")])
 
-        new, changed, fields, markers = [], [], set(), {}
+        new, changed, fields, markers, signals = [], [], set(), {}, {}
         for line, ext, r in rows:
             client = self.client_pk.get(r["client"])
             if client is None:
@@ -303,6 +303,8 @@ class Writer:
                 self.touched.add(old["episode_id"])
             if "marker" in r:
                 markers[ext] = r["marker"]
+            if "signals" in r:
+                signals[ext] = r["signals"]
         if self.report.failed:
             return
 
@@ -334,6 +336,42 @@ class Writer:
             for i in range(0, len(fresh), CHUNK):
                 ids.update(by_external_id(Appointment, self.p, fresh[i:i + CHUNK]).values_list("external_id", "id"))
             self._sync_markers({ids[ext]: kind for ext, kind in markers.items() if ext in ids})
+        if signals:
+            ids = {ext: a["id"] for ext, a in existing.items()}
+            fresh = [ext for ext in signals if ext not in ids]
+            for i in range(0, len(fresh), CHUNK):
+                ids.update(by_external_id(Appointment, self.p, fresh[i:i + CHUNK]).values_list("external_id", "id"))
+            self._sync_signals({ids[ext]: vals for ext, vals in signals.items() if ext in ids})
+
+    def _sync_signals(self, want: dict[int, dict]) -> None:
+        """Each appointment's signals follow the file: a new value replaces
+        the old, an empty cell removes it."""
+        from .models import AppointmentSignal
+
+        ids, names = list(want), sorted({n for vals in want.values() for n in vals})
+        have = {}
+        for i in range(0, len(ids), CHUNK):
+            for pk, appt, name, value in (AppointmentSignal.objects
+                                          .filter(appointment_id__in=ids[i:i + CHUNK], name__in=names)
+                                          .values_list("id", "appointment_id", "name", "value")):
+                have[(appt, name)] = (pk, value)
+        add, drop, upd = [], [], []
+        for appt, vals in want.items():
+            for name, value in vals.items():
+                old = have.get((appt, name))
+                if value is None:
+                    if old:
+                        drop.append(old[0])
+                elif old is None:
+                    add.append(AppointmentSignal(practice=self.p, appointment_id=appt, name=name, value=value))
+                elif old[1] != value:
+                    upd.append(AppointmentSignal(pk=old[0], value=value))
+        AppointmentSignal.objects.bulk_create(add, batch_size=CHUNK)
+        AppointmentSignal.objects.bulk_update(upd, ["value"], batch_size=CHUNK)
+        for i in range(0, len(drop), CHUNK):
+            AppointmentSignal.objects.filter(id__in=drop[i:i + CHUNK]).delete()
+        self.report.count("signals", "created", len(add))
+        self.report.count("signals", "updated", len(upd) + len(drop))
 
     def _add_named_clients(self, rows, label) -> None:
         """Clients named only in the schedule (client_name, a calendar attendee) are added."""
