@@ -38,6 +38,9 @@ SCAN_COLUMNS = [
     "last_booking_made_s", "days_since_contact", "cadence_days", "missed_open", "srs_latest", "srs_prev",
     "alliance_low", "alliance_drop", "planned_end_s", "last_unrecorded_s", "outcome_pending",
     "ended_s", "last_kept_s", "safety_s", "last_word_s",
+    # What the practice's fitted model reads besides (risk/fitted/decision.py).
+    "as_of_s", "has_next", "ors_first", "ors_latest", "n_ors", "last_slot_s", "last_slot_code", "last_came_late",
+    "last_came_hard", "last_came_rupture",
 ]
 
 def episodes(src: Sources, as_of_s: int, rules: Rules = Rules()) -> ibis.Table:
