@@ -191,6 +191,7 @@ class FittedTests(ModelDir, TestCase):
         self.assertIn("fitted_auc", f.metrics["decision_points"])
         f.in_use = True
         row = store.save(self.practice, f)
+        self.assertIn("In the week after a session", card.text(card.build(self.practice)))
         scan_practice(self.practice, AS_OF)
         df, _ = __import__("stillhere.engagement.scan", fromlist=["x"]).scored_frame(self.practice, AS_OF)
         at = decision.at_decision_point(df)
