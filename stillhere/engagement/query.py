@@ -79,7 +79,7 @@ def scan_frames(src: Sources, as_of_s: int, key: tuple, rules: Rules = Rules(), 
         # The no-show score runs in an in-process DuckDB over a copy of the
         # few columns it reads (noshow.portable says why).
         rows = compiled.run(src.backend, ("episodes", *key), lambda t: episodes(src, t, rules), as_of_s)
-        local = noshow.portable(src, ("portable", *key))
+        local = noshow.portable(src, ("portable", *key, bool(weights.extra)), with_signals=bool(weights.extra))
         try:
             # The copy's tables have the same names every time, so its query
             # too is compiled once (a second of a rescan's time otherwise).

@@ -110,7 +110,7 @@ def upcoming_appointments(src, as_of_s: int) -> ibis.Table:
 _SQL: dict = {}   # the copies' compiled SQL, per caller's key (a scan's: its queries' key)
 
 
-def portable(src, key=None):
+def portable(src, key=None, with_signals: bool = True):
     """Sources that `scores` runs on well. In the operational database
     (SQLite or PostgreSQL) the four narrow columns it reads are copied into
     an in-process DuckDB, a fraction of a second for a practice: SQLite's
@@ -136,7 +136,7 @@ def portable(src, key=None):
     a = src.appointments.select("appointment_id", "episode_id", "start_s", "booked_s", "cancelled_s", "status",
                                 "episode_ended_s")
     clients = src.clients.select("client_id", *(["birth_s"] if "birth_s" in src.clients.columns else []))
-    rem, sig = src.reminders, getattr(src, "signals", None)
+    rem, sig = src.reminders, getattr(src, "signals", None) if with_signals else None
     return replace(src, appointments=copy("appointments", a),
                    episodes=copy("episodes", src.episodes.select("episode_id", "client_id", "ended_s")),
                    clients=copy("clients", clients), reminders=None if rem is None else copy("reminders", rem),

@@ -11,7 +11,7 @@ from stillhere.clients.models import Appointment
 from stillhere.features.sources import from_django
 from stillhere.ingest.models import AppointmentSignal
 from stillhere.risk import calibration, noshow
-from stillhere.risk.models import NoShowCalibration
+from stillhere.risk.models import NoShowCalibration, NoShowRisk
 from stillhere.test import BaseTestCase
 
 from .helpers import FILES, run, run_with_report, write
@@ -132,4 +132,18 @@ class SignalInTheFittedScoreTests(BaseTestCase):
         plain = default.groupby("s_sms_received").noshow_risk.mean()
         self.assertLess(abs(plain[1.0] - plain[0.0]), 0.01)
         from sklearn.metrics import roc_auc_score
+
+        # Two new bookings imported the same way, alike but for the text: scored at once with the fitted
+        # weights, the one whose text was received is the less likely to be missed.
+        upcoming = HEADER + "".join(f"N-{i},P-9{i},New {i},10/01/2027,16:30,Booked,01/12/2026,{sms},0\n"
+                                    for i, sms in ((1, "Yes"), (2, "No")))
+        with tempfile.TemporaryDirectory() as tmp:
+            code, out, err = run("appointments", write(tmp, "new.csv", upcoming), "--mapping",
+                                 write(tmp, "m.toml", SIGNALS.replace('"DNA" = "no_show"', '"DNA" = "no_show"\n'
+                                                                      '"Booked" = "scheduled"')),
+                                 "--practice", "riverside")
+        self.assertEqual(code, 0, out + err)
+        risk = {r.appointment.external_id: r for r in NoShowRisk.objects.filter(appointment__external_id__in=["N-1", "N-2"])}
+        self.assertEqual({r.model_version for r in risk.values()}, {w.version})
+        self.assertLess(risk["N-1"].probability * 2, risk["N-2"].probability)
         self.assertGreater(roc_auc_score(fitted.y, fitted.noshow_risk), roc_auc_score(default.y, default.noshow_risk) + 0.1)
