@@ -101,3 +101,77 @@ def clinic_sources(patients: int = 30000, seed: int = 5):
     src = Sources(t["appointments"], t["episodes"], t["clients"], None, None, backend=con,
                   reminders=t["reminders"])
     return src, AS_OF_S, OFFSET
+
+
+MAPPING = """# The generated clinic export (bench/clinic_history.py), in the shape of a
+# public no-show data set, mapped onto stillhere's generic CSV.
+[appointments.columns]
+appointment_id = "AppointmentID"
+client_id = "PatientId"
+booked_at = "ScheduledDay"
+start = "AppointmentDay"
+status = "Status"
+cancelled_at = "CancelledAt"
+clinician = "Doctor"
+
+[appointments.statuses]
+"Show" = "attended"
+"No-show" = "no_show"
+"Cancelled" = "cancelled"
+
+
+# A column our generic file has no place for: the practice's own signal.
+[appointments.signals]
+sms_received = "SMS_received"
+
+[clients.columns]
+client_id = "PatientId"
+first_name = "FirstName"
+last_name = "LastName"
+birth_date = "BirthDate"
+"""
+
+
+def write_export(folder, patients: int = 30000, seed: int = 5):
+    """The same history as an export a clinic's system might write
+    (appointments.csv, patients.csv) and the mapping file that imports it
+    (mapping.toml): `stillhere import appointments appointments.csv
+    --clients patients.csv --mapping mapping.toml`."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    src, as_of_s, offset = clinic_sources(patients, seed)
+    a = src.appointments.to_pyarrow().to_pandas()
+    c = src.clients.to_pyarrow().to_pandas()
+    sent = set(src.reminders.to_pyarrow().to_pandas().appointment_id)
+
+    def iso(s):
+        return pd.to_datetime(s, unit="s", utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    status = a.status.map({"attended": "Show", "no_show": "No-show", "cancelled": "Cancelled"})
+    pd.DataFrame({
+        "AppointmentID": "A" + a.appointment_id.astype(str), "PatientId": "P" + a.episode_id.astype(str),
+        "ScheduledDay": iso(a.booked_s), "AppointmentDay": iso(a.start_s), "Status": status,
+        "CancelledAt": iso(np.maximum(a.cancelled_s.astype("float64"), a.booked_s + 60)).fillna(""),
+        "Doctor": "doctor" + (a.episode_id % 25).astype(str) + "@clinic.example",
+        "SMS_received": a.appointment_id.isin(sent).astype(int),
+    }).to_csv(folder / "appointments.csv", index=False)
+    pd.DataFrame({
+        "PatientId": "P" + c.client_id.astype(str), "FirstName": "Patient", "LastName": c.client_id.astype(str),
+        "BirthDate": pd.to_datetime(c.birth_s, unit="s").dt.strftime("%Y-%m-%d"),
+    }).to_csv(folder / "patients.csv", index=False)
+    (folder / "mapping.toml").write_text(MAPPING)
+    return folder, as_of_s, offset
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Write the generated clinic history as a CSV export with its mapping file.")
+    ap.add_argument("folder")
+    ap.add_argument("--patients", type=int, default=30000)
+    ap.add_argument("--seed", type=int, default=5)
+    args = ap.parse_args()
+    folder, _, _ = write_export(args.folder, args.patients, args.seed)
+    print(f"wrote {folder}/appointments.csv, patients.csv and mapping.toml")

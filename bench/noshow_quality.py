@@ -77,12 +77,17 @@ def raw_features(frame: pd.DataFrame, offset: int) -> pd.DataFrame:
         "lead_days": frame.lead_days, "weekday": (day + 3) % 7, "hour": (local - day * DAY) // 3600,
         "age": frame.age.fillna(-1.0), "n_events": frame.n_events, "n_missed": frame.n_missed, "n_attended": frame.n_attended,
         "missed_last": (frame.n_missed_last > 0).astype(int), "n_reminders": frame.n_reminders})
+    for c in frame.columns:
+        if c.startswith("s_"):
+            out[c] = frame[c].astype("float64").fillna(0.0)
     return out
 
 
-def evaluate(name, src, as_of_s, offset, at):
+def evaluate(name, src, as_of_s, offset, at, signals=()):
+    """`signals`: the practice's own imported signals (mapping files'
+    [appointments.signals]); the fit and the boosting baseline both read them."""
     t0 = time.perf_counter()
-    frame = calibration.scored_history(src, as_of_s, at, offset)
+    frame = calibration.scored_history(src, as_of_s, at, offset, signals=signals)
     secs = time.perf_counter() - t0
     if "birth_s" in src.clients.columns:
         births = src.clients.select("client_id", "birth_s").to_pyarrow().to_pandas().set_index("client_id").birth_s
@@ -96,14 +101,18 @@ def evaluate(name, src, as_of_s, offset, at):
     y = new.y.to_numpy()
     fitted = calibration.fit_weights(old)
     gbm = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.05, random_state=0)
-    gbm.fit(raw_features(old, offset)[GBM_FEATURES], old.y)
+    cols = GBM_FEATURES + [f"s_{n}" for n in signals]
+    gbm.fit(raw_features(old, offset)[cols], old.y)
     preds = {
         "default weights": calibration.predict(new, DEFAULT),
         "calibrated to the practice": calibration.predict(new, fitted),
-        "gradient boosting (sklearn)": gbm.predict_proba(raw_features(new, offset)[GBM_FEATURES])[:, 1],
+        "gradient boosting (sklearn)": gbm.predict_proba(raw_features(new, offset)[cols])[:, 1],
     }
     label = {"booking": "as of its booking", "morning": "as of 07:00 the day before (or its booking, if later)"}[at]
     print(f"\n{name}: each appointment scored {label}")
+    if signals:
+        print(f"  the practice's own signals: {', '.join(signals)}; fitted weights "
+              + ", ".join(f"{k} {v:+.2f}" for k, v in fitted.extra.items()))
     print(f"  {len(frame):,} appointments scored in {secs:.1f} s; fitted on the {len(old):,} before "
           f"{pd.Timestamp(split_s, unit='s'):%Y-%m-%d}, judged on the {len(new):,} after "
           f"({y.mean():.1%} no-shows there, {old.y.mean():.1%} before)")
@@ -139,10 +148,15 @@ def imported(slug: str) -> None:
         raise SystemExit(f"{practice.name} has no appointments to judge the score on.")
     as_of = last + pd.Timedelta(days=1)
     offset = int(as_of.astimezone(practice.tz).utcoffset().total_seconds())
+    from stillhere.risk.calibration import signal_names
+
     src = noshow.portable(from_django(practice.pk))   # as the practice's own calibration reads it
+    signals = signal_names(practice)
     for at in ("booking", "morning"):
         evaluate(f"{practice.name} (imported, {timezone.localtime(as_of, practice.tz):%d %b %Y})", src,
-                 int(as_of.timestamp()), offset, at)
+                 int(as_of.timestamp()), offset, at, signals)
+    import os as _os
+    print(f"load average {' '.join(f'{x:.2f}' for x in _os.getloadavg())}")
 
 
 def main():

@@ -13,14 +13,17 @@ as-of date, against whether it was missed.
 
 The practice's own models (issue 19), fitted as the product fits them on
 everything before the first as-of date (risk/fitted: weekly moments,
-temporal split, calibration; risk/calibration.py for no-shows), then
-scored on the 12 months after it, beside the standard model and the oracle.
-Seed 4 (the default) and 5 were never used to tune either.
+temporal split, calibration, and the decision-point model of
+risk/fitted/decision.py for the week after each session; risk/calibration.py
+for no-shows), then scored on the 12 months after it, beside the standard
+model and the oracle. Seed 4 (the default) and 5 were never used to tune
+either (the decision-point features were chosen on seeds 1 and 2).
 
     .venv/bin/python bench/risk_quality.py [--clients 20000] [--seed 4]
 """
 
 import argparse
+import os
 import tempfile
 import time
 from datetime import date, datetime, timedelta, timezone
@@ -86,7 +89,7 @@ def main():
             T = int(as_of.timestamp())
             f = default_model.score(episode_features(src, T))
             df = f.filter(~f.ended_by_now).select("episode_id", "risk", "last_attended_s",
-                                                  *fitted_rows.FEATURES).execute()
+                                                  *fitted_rows.COLUMNS).execute()
             df["fitted"] = fitted_use.predict(fitted.model, df) if fitted.model else np.nan
             horizon = as_of + timedelta(days=30)
             ep = ends.loc[df.episode_id]
@@ -125,8 +128,11 @@ def main():
     print(f"  AUC gap to oracle      {roc_auc_score(ky, ko) - roc_auc_score(ky, kp):+.3f}  (target <= 0.03)")
     if fitted.model is not None:
         fp, kf = d.fitted.values, k.fitted.values
+        dec = fitted.metrics.get("decision_points")
         print(f"the practice's own dropout model, fitted on {len(train):,} weekly moments before {first:%d %b %Y} "
-              f"({fit_s:.0f} s): {fitted.kind}; gate: {fitted.why}")
+              f"({int(train.dp.sum()):,} of them decision points, {int(train.y_now[train.dp].sum()):,} never came "
+              f"back) in {fit_s:.0f} s: weekly {fitted.kind}, decision points "
+              f"{dec['kind'] if dec else 'not fitted'}; gate: {fitted.why}")
         print("                         standard     fitted       oracle")
         print(f"  30 days: AUC           {roc_auc_score(y, p):.3f}        {roc_auc_score(y, fp):.3f}")
         print(f"  30 days: calib. error  {ece(p, y):.3f}        {ece(fp, y):.3f}   (target <= 0.02)")
@@ -143,7 +149,7 @@ def main():
           f"mean predicted {sp.mean():.3f}")
     print(f"  fitted    AUC {roc_auc_score(sy, sf):.3f}   calibration error {ece(sf, sy):.3f}   "
           f"mean predicted {sf.mean():.3f}   ({ns_fit.verdict})")
-    print(f"took {time.perf_counter() - t0:.0f} s")
+    print(f"took {time.perf_counter() - t0:.0f} s; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

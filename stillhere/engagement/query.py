@@ -38,6 +38,9 @@ SCAN_COLUMNS = [
     "last_booking_made_s", "days_since_contact", "cadence_days", "missed_open", "srs_latest", "srs_prev",
     "alliance_low", "alliance_drop", "planned_end_s", "last_unrecorded_s", "outcome_pending",
     "ended_s", "last_kept_s", "safety_s", "last_word_s",
+    # What the practice's fitted model reads besides (risk/fitted/decision.py).
+    "as_of_s", "has_next", "ors_first", "ors_latest", "n_ors", "last_slot_s", "last_slot_code", "last_came_late",
+    "last_came_hard", "last_came_rupture",
 ]
 
 def episodes(src: Sources, as_of_s: int, rules: Rules = Rules()) -> ibis.Table:
@@ -76,7 +79,7 @@ def scan_frames(src: Sources, as_of_s: int, key: tuple, rules: Rules = Rules(), 
         # The no-show score runs in an in-process DuckDB over a copy of the
         # few columns it reads (noshow.portable says why).
         rows = compiled.run(src.backend, ("episodes", *key), lambda t: episodes(src, t, rules), as_of_s)
-        local = noshow.portable(src, ("portable", *key))
+        local = noshow.portable(src, ("portable", *key, bool(weights.extra)), with_signals=bool(weights.extra))
         try:
             # The copy's tables have the same names every time, so its query
             # too is compiled once (a second of a rescan's time otherwise).

@@ -31,6 +31,10 @@ SCHEDULED = "scheduled"
 MISSED = ("no_show", "late_cancel")
 CLIENT_CANCELS = ("cancelled", "late_cancel", "rescheduled")
 CANCELS = CLIENT_CANCELS + ("clinician_cancelled",)
+# Each status of a session that has happened (or was cancelled), as a code
+# packed with its time: the latest session's status is then a plain max.
+SLOT_CODES = {"attended": 0, "no_show": 1, "late_cancel": 2, "cancelled": 3, "clinician_cancelled": 4,
+              "rescheduled": 5}
 
 
 # A client's own flags, which a snapshot stores on each of their episodes.
@@ -132,6 +136,13 @@ def episode_features(src: Sources, as_of_s: int, w: Windows = Windows(),
         # final session before it was not the last.
         last_kept_s=_max_where(came | still_booked, a.start_s),
         last_unrecorded_s=_max_where(unrecorded, a.start_s),
+        # The latest session due before T, whatever became of it, with its
+        # status: the decision point the fitted model reads (risk/fitted/decision.py).
+        last_slot_p=_max_where(known & (a.start_s < T) & (a.status != SCHEDULED),
+                               a.start_s * 8 + _slot_code(a.status)),
+        # The last session attended, with its lateness and markers.
+        last_came_p=_max_where(came, a.start_s * 4096 + ibis.least(a.minutes_late.fill_null(0), 1023) * 4
+                               + a.hard.fill_null(0) + a.rupture.fill_null(0) * 2),
     )
 
     ratings = _rating_features(m, T, summaries)
@@ -208,7 +219,19 @@ def episode_features(src: Sources, as_of_s: int, w: Windows = Windows(),
         ended_by_now=f.ended_s.notnull() & (f.ended_s <= T),
         planned_end_s=ibis.ifelse(f.final_s.notnull() & (f.last_kept_s <= f.final_s), f.final_s,
                                   ibis.null("int64")),
+        last_slot_s=f.last_slot_p // 8,
+        last_slot_code=f.last_slot_p % 8,
+        last_came_late=(f.last_came_p // 4) % 1024,
+        last_came_hard=f.last_came_p % 2,
+        last_came_rupture=(f.last_came_p // 2) % 2,
     )
+
+
+def _slot_code(status):
+    code = ibis.literal(SLOT_CODES["rescheduled"], "int64")
+    for name, c in reversed(list(SLOT_CODES.items())[:-1]):
+        code = ibis.ifelse(status == name, ibis.literal(c, "int64"), code)
+    return code
 
 
 BITS = 1024   # a total in tenths, 0 to 102.2, fits in 10 bits; SRS and ORS run 0 to 40

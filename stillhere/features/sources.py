@@ -56,6 +56,10 @@ class Sources:
     # logged as spoken, a reply, an answer on the response page). Optional:
     # snapshots and the simulator have none.
     words: ibis.Table | None = None
+    # The practice's own appointment signals from its imports
+    # (ingest.AppointmentSignal): appointment_id, name, value. Read only by a
+    # fitted no-show score that learned a weight for them (risk/noshow.py).
+    signals: ibis.Table | None = None
 
 
 def _epoch(col):
@@ -169,7 +173,18 @@ def from_django(practice_id: int | None = None, targeted: bool = False) -> Sourc
                       ends_s=_date_epoch(b.ends) + DAY)
     return Sources(_with_episode_end(appts, episodes), episodes, clients, _with_episode_end(measures, episodes),
                    breaks, con, reminders=_reminders(con, practice_id, e if targeted else None),
-                   words=_words(con, practice_id, e if targeted else None))
+                   words=_words(con, practice_id, e if targeted else None),
+                   signals=_signals(con, practice_id, a if targeted else None))
+
+
+def _signals(con, practice_id, appointments=None) -> ibis.Table:
+    """Imported appointment signals, one row per appointment and name."""
+    s = con.table("ingest_appointmentsignal")
+    if practice_id is not None:
+        s = s.filter(s.practice_id == practice_id)
+    if appointments is not None:
+        s = s.filter(s.appointment_id.isin(appointments.id))
+    return s.select(appointment_id=s.appointment_id.cast("int64"), name=s.name, value=s.value.cast("float64"))
 
 
 def sqlite_statistics(connection) -> None:

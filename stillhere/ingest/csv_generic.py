@@ -131,6 +131,14 @@ def _columns(kind, header, fm, report, label):
                            "but the file has no such column")
         elif col in REQUIRED[kind]:
             report.problem(label, 1, col, "", "a required column is missing")
+    for name, (theirs,) in fm.signals.items():
+        i = by_norm.get(v.norm(theirs))
+        if i is None:
+            report.problem(label, 1, theirs, "", f"the mapping names this column for the signal {name}, "
+                           "but the file has no such column")
+        else:
+            sources[f"signal:{name}"] = [i]
+            used.add(i)
     ignored = [h for i, h in enumerate(header) if i not in used and v.norm(h) in IGNORED[kind]]
     unknown = [h for i, h in enumerate(header) if i not in used and v.norm(h) not in IGNORED[kind] and h.strip()]
     if unknown:
@@ -162,6 +170,9 @@ def _plan(sources, header, fields, empty, required, dates):
             src, name = src[0], header[src[0]]
         else:
             src, name = tuple(src), header[src[0]]
+        if col.startswith("signal:"):   # no parser of ours: read by values.signal in read()
+            plan.append((src, col, None, None, name, False, None, False))
+            continue
         target, parse = fields[col]
         when_empty = empty[target] if target in empty else _DROP if target in DROP_WHEN_EMPTY else ""
         plan.append((src, target, {}, parse, name, col in required, when_empty, col in dates))
@@ -219,6 +230,15 @@ def read(path, kind: str, mapping: Mapping, tz: ZoneInfo, report, label: str, tr
                 for src, target, memo, parse, name, required, when_empty, dated in plan:
                     cell = row[src].strip() if src.__class__ is int else src if src.__class__ is str else \
                         " ".join(row[i].strip() for i in src).strip()
+                    if memo is None:
+                        # A signal of the practice's own ([appointments.signals] in the mapping);
+                        # an empty cell: not known for this appointment (a re-import clears it).
+                        try:
+                            rec.setdefault("signals", {})[target[7:]] = v.signal(cell) if cell else None
+                        except v.Invalid as e:
+                            report.problem(label, line, name, cell, str(e))
+                            ok = False
+                        continue
                     got = memo.get(cell, _MISSING)
                     if got is not _MISSING:
                         rec[target] = got

@@ -19,6 +19,15 @@ mapping files too, so a practice can start from one with `extends`:
     start = "%d/%m/%Y %H:%M"
     [appointments.constants]            # our column = the value for every row
     clinician = "sam@practice.example"
+    [appointments.signals]              # a signal of your own = your column (yes/no or a number)
+    sms_received = "SMS_received"
+
+A signal is any other appointment fact the export holds (a text reminder
+received, reminders sent, a wait-list flag): stored with the appointment
+(ingest.models.AppointmentSignal) and read only by the practice's fitted
+no-show score (risk/calibration.py), which learns from its history whether
+and how much it counts; the standard score never reads one. It is taken as
+known from the booking on, so map only facts that are.
 """
 
 import re
@@ -49,6 +58,9 @@ IGNORED = {"appointments": ("session_number",), "clients": (), "measures": ()}
 DATE_COLUMNS = {"appointments": ("start", "booked_at", "cancelled_at"), "clients": ("birth_date",),
                 "measures": ("date",)}
 ITEM = re.compile(r"^item_(\d{1,2})$")
+# A signal's own name: short, lower case, and not one of our columns.
+SIGNAL_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+MAX_SIGNALS = 10
 
 
 class MappingError(ValueError):
@@ -66,6 +78,7 @@ class FileMapping:
     session_types: dict = field(default_factory=dict)  # norm(their session type) -> ours
     formats: dict = field(default_factory=dict)    # our column -> (strptime formats)
     constants: dict = field(default_factory=dict)  # our column -> text
+    signals: dict = field(default_factory=dict)    # signal name -> [their column]
 
 
 @dataclass
@@ -132,10 +145,14 @@ def parse_mapping(data: dict, name: str) -> Mapping:
             raise MappingError(f"[{kind}] must be a table.")
         fm = m.files[kind]
         for part, table in section.items():
+            if part == "signals" and kind == "appointments" and isinstance(table, dict):
+                _signals(fm, table)
+                continue
             if part not in ("columns", "statuses", "session_types", "formats", "constants") \
                     or not isinstance(table, dict):
                 raise MappingError(f"[{kind}.{part}] is not something a mapping file can say "
-                                   "(columns, statuses, session_types, formats, constants).")
+                                   "(columns, statuses, session_types, formats, constants"
+                                   + (", signals" if kind == "appointments" else "") + ").")
             for ours, value in table.items():
                 where = f"[{kind}.{part}] {ours}"
                 if part == "statuses":
@@ -162,3 +179,21 @@ def parse_mapping(data: dict, name: str) -> Mapping:
                         raise MappingError(f"{where} must be a single value.")
                     fm.constants[ours] = str(value).lower() if isinstance(value, bool) else str(value)
     return m
+
+
+def _signals(fm: FileMapping, table: dict) -> None:
+    """[appointments.signals]: name = "Their column"."""
+    for name, value in table.items():
+        where = f"[appointments.signals] {name}"
+        if not isinstance(name, str) or not SIGNAL_NAME.match(name):
+            raise MappingError(f"{where}: a signal's name must start with a letter and use only lower-case "
+                               "letters, digits and _ (at most 40), e.g. sms_received.")
+        if known("appointments", name) or name in IGNORED["appointments"]:
+            raise MappingError(f"{where}: {name!r} is already a column of appointments.csv; map it under "
+                               "[appointments.columns], or give the signal another name.")
+        if not isinstance(value, str) or not value:
+            raise MappingError(f"{where} must be the name of one column of the file.")
+        fm.signals[name] = [value]
+    if len(fm.signals) > MAX_SIGNALS:
+        raise MappingError(f"[appointments.signals] names {len(fm.signals)} signals; at most {MAX_SIGNALS} "
+                           "can be imported.")

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 
 from stillhere.accounts.models import Practice
+from stillhere.clients.models import Appointment
 from stillhere.lib.crypto import EncryptedJSONField
 
 
@@ -43,3 +44,23 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} import {self.created:%Y-%m-%d %H:%M}"
+
+
+class AppointmentSignal(models.Model):
+    """A fact of an appointment that the practice's export holds and the
+    generic columns do not (a text reminder received, reminders sent),
+    named in the mapping file's [appointments.signals]. Yes/no is 1/0.
+
+    Read only by the practice's fitted no-show score (risk/calibration.py),
+    which learns from the practice's own history whether it counts; the
+    standard score never reads one.
+    """
+
+    practice = models.ForeignKey(Practice, models.CASCADE, related_name="+")
+    appointment = models.ForeignKey(Appointment, models.CASCADE, related_name="signals")
+    name = models.CharField(max_length=40)
+    value = models.FloatField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["appointment", "name"], name="appointment_signal_once")]
+        indexes = [models.Index(fields=["practice", "name"])]

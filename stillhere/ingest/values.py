@@ -107,6 +107,23 @@ def boolean(value: str) -> bool:
     raise Invalid("is not yes/no (use true/false, yes/no or 1/0)")
 
 
+def signal(value: str) -> float:
+    """A signal of the practice's own (mapping.py): yes/no as 1/0, or a number."""
+    v = value.strip().lower()
+    if v in TRUE:
+        return 1.0
+    if v in FALSE:
+        return 0.0
+    try:
+        x = float(v.replace(",", "")) if re.fullmatch(r"-?[\d,]*\.?\d+(e-?\d+)?", v) else None
+    except ValueError:
+        x = None
+    if x is None or x != x or abs(x) > 1e9:
+        raise Invalid("is neither yes/no nor a number (a signal takes true/false, yes/no, 1/0 or a number "
+                      "such as 2 or 0.5)")
+    return x
+
+
 def email(value: str) -> str:
     value = value.strip()
     if value:

@@ -297,7 +297,7 @@ class Writer:
         self._load_episodes(self.client_pk[r["client"]] for _, _, r in rows if r["client"] in self.client_pk)
         self._episode_exts([r["episode"] for _, _, r in rows if r.get("episode")])
 
-        new, changed, fields, markers = [], [], set(), {}
+        new, changed, fields, markers, signals = [], [], set(), {}, {}
         for line, ext, r in rows:
             client = self.client_pk.get(r["client"])
             if client is None:
@@ -340,6 +340,8 @@ class Writer:
                 self.touched.add(old["episode_id"])
             if "marker" in r:
                 markers[ext] = r["marker"]
+            if "signals" in r:
+                signals[ext] = r["signals"]
         if self.report.failed:
             return
 
@@ -365,10 +367,13 @@ class Writer:
         self.report.count("appointments", "updated", len(changed))
         self.report.count("appointments", "unchanged", len(rows) - len(new) - len(changed))
         markers = {ext: kind for ext, kind in markers.items() if kind or ext in existing}
-        if markers:
+        if markers or signals:
             known = {ext: a["id"] for ext, a in existing.items()}
             known.update((ext, pk) for (_, ext, _), pk in zip(new, ids))
-            self._sync_markers({known[ext]: kind for ext, kind in markers.items() if ext in known})
+            if markers:
+                self._sync_markers({known[ext]: kind for ext, kind in markers.items() if ext in known})
+            if signals:
+                self._sync_signals({known[ext]: vals for ext, vals in signals.items() if ext in known})
 
     def _existing_appointments(self, exts) -> dict[str, dict]:
         """This batch's appointments already in the practice, by external id,
@@ -386,6 +391,36 @@ class Writer:
             out[a["external_id"]] = a
             self.existing_by_id[a["id"]] = a
         return out
+
+    def _sync_signals(self, want: dict[int, dict]) -> None:
+        """Each appointment's signals follow the file: a new value replaces
+        the old, an empty cell removes it."""
+        from .models import AppointmentSignal
+
+        ids, names = list(want), sorted({n for vals in want.values() for n in vals})
+        have = {}
+        for i in range(0, len(ids), CHUNK):
+            for pk, appt, name, value in (AppointmentSignal.objects
+                                          .filter(appointment_id__in=ids[i:i + CHUNK], name__in=names)
+                                          .values_list("id", "appointment_id", "name", "value")):
+                have[(appt, name)] = (pk, value)
+        add, drop, upd = [], [], []
+        for appt, vals in want.items():
+            for name, value in vals.items():
+                old = have.get((appt, name))
+                if value is None:
+                    if old:
+                        drop.append(old[0])
+                elif old is None:
+                    add.append(AppointmentSignal(practice=self.p, appointment_id=appt, name=name, value=value))
+                elif old[1] != value:
+                    upd.append(AppointmentSignal(pk=old[0], value=value))
+        AppointmentSignal.objects.bulk_create(add, batch_size=CHUNK)
+        AppointmentSignal.objects.bulk_update(upd, ["value"], batch_size=CHUNK)
+        for i in range(0, len(drop), CHUNK):
+            AppointmentSignal.objects.filter(id__in=drop[i:i + CHUNK]).delete()
+        self.report.count("signals", "created", len(add))
+        self.report.count("signals", "updated", len(upd) + len(drop))
 
     def _add_named_clients(self, rows, label) -> None:
         """Clients named only in the schedule (client_name, a calendar attendee) are added."""

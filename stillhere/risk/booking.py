@@ -33,7 +33,8 @@ def score_bookings(practice, now: datetime, *, created_after_id: int | None = No
     ids = list(ids)
     if created_after_id is None and not ids:
         return []
-    src = noshow.portable(from_django(practice.id))
+    weights = weights_for(practice)
+    src = noshow.portable(from_django(practice.id), with_signals=bool(weights.extra))
     tz = practice.tz
     offset = int(now.astimezone(tz).utcoffset().total_seconds())
     T = int(now.timestamp())
@@ -47,7 +48,6 @@ def score_bookings(practice, now: datetime, *, created_after_id: int | None = No
     booked_s = ibis.least(a.booked_s.fill_null(a.start_s - 7 * DAY), ibis.literal(T, "int64"))
     moments = a.filter(pick & (a.status == "scheduled") & (a.start_s >= day_start)).select(
         "appointment_id", "episode_id", "start_s", booked_s=booked_s, as_of_s=ibis.literal(T, "int64"))
-    weights = weights_for(practice)
     rows = noshow.frame(noshow.scores(src, moments, weights, offset).select(noshow.COLUMNS))
     objs = [NoShowRisk(practice=practice, appointment_id=int(r["appointment_id"]), as_of=now,
                        moment=NoShowRisk.Moment.BOOKING, probability=float(r["noshow_risk"]),

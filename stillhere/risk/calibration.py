@@ -65,12 +65,28 @@ def history_moments(src, as_of_s: int, at: str = "booking", utc_offset_s: int = 
 
 
 def scored_history(src, as_of_s: int, at: str = "booking", utc_offset_s: int = 0,
-                   weights: Weights = DEFAULT) -> pd.DataFrame:
+                   weights: Weights = DEFAULT, signals=()) -> pd.DataFrame:
+    """`signals`: the practice's imported signals (s_<name> columns) for the fit to weigh."""
     moments = history_moments(src, as_of_s, at, utc_offset_s)
-    s = noshow.scores(src, moments.drop("y"), weights, utc_offset_s)
+    signals = sorted(set(signals))
+    s = noshow.scores(src, moments.drop("y"), weights, utc_offset_s, signals)
     y = moments.select(k="appointment_id", y="y")
-    s = s.inner_join(y, s.appointment_id == y.k).select(*noshow.COLUMNS, "y", "booked_s")
-    return noshow.frame(s)
+    s = s.inner_join(y, s.appointment_id == y.k).select(*noshow.COLUMNS, "y", "booked_s",
+                                                        *(f"s_{n}" for n in signals))
+    out = noshow.frame(s)
+    out.attrs["signals"] = signals
+    return out
+
+
+def signal_names(practice) -> list[str]:
+    """The signals the practice's imports have brought in (mapping files' [appointments.signals])."""
+    from stillhere.ingest.models import AppointmentSignal
+
+    return sorted(AppointmentSignal.objects.filter(practice=practice).values_list("name", flat=True).distinct())
+
+
+def _signals_of(frame: pd.DataFrame) -> list[str]:
+    return sorted(c[2:] for c in frame.columns if c.startswith("s_"))
 
 
 @dataclass
@@ -85,15 +101,18 @@ class Fit:
     observed_rate: float | None = None
 
 
-def _design(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """One-hot lead step per appointment, and the default's other signals."""
+def _design(frame: pd.DataFrame, signals=()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One-hot lead step per appointment, the default's other signals, and
+    the practice's own imported signals (0 where an appointment has none)."""
     # noshow.lead_step for every row at once: the last step whose lower bound the lead reaches.
     lows = np.array([lo for lo, _ in noshow.LEAD_STEPS])
     days = frame["lead_days"].to_numpy().astype(np.int64)
     step = np.clip(np.searchsorted(lows, days, side="right") - 1, 0, None)
     X = np.zeros((len(frame), len(STEP_KEYS)))
     X[np.arange(len(frame)), step] = 1.0
-    return X, frame["n_rest"].to_numpy(dtype=float) / DEFAULT.rest
+    S = np.column_stack([frame[f"s_{n}"].astype("float64").fillna(0.0).to_numpy() for n in signals]) \
+        if signals else np.zeros((len(frame), 0))
+    return X, frame["n_rest"].to_numpy(dtype=float) / DEFAULT.rest, S
 
 
 def _theta0() -> np.ndarray:
@@ -103,27 +122,42 @@ def _theta0() -> np.ndarray:
 def fit_weights(frame: pd.DataFrame) -> Weights:
     """Lead steps (with the base rate in them) and the rest factor, by
     penalised maximum likelihood pulled towards the default."""
-    X, rest = _design(frame)
+    signals = _signals_of(frame)
+    X, rest, S = _design(frame, signals)
+    # An imported signal's weight starts at 0 (no effect) and is pulled
+    # towards it, as the rest are towards the default. Its column is
+    # centred and scaled for the fit, so "towards 0" means the same for a
+    # yes/no and a count of reminders.
+    mu, sd = S.mean(axis=0), S.std(axis=0)
+    sd = np.where(sd > 0, sd, 1.0)
+    Z = (S - mu) / sd
     y = frame["y"].to_numpy(dtype=float)
-    t0 = _theta0()
+    t0 = np.concatenate([_theta0(), np.zeros(len(signals))])
+    nl = len(STEP_KEYS)
 
     def loss(t):
-        z = X @ t[:-1] + t[-1] * rest
+        z = X @ t[:nl] + t[nl] * rest + Z @ t[nl + 1:]
         p = 1.0 / (1.0 + np.exp(-z))
         nll = np.sum(np.logaddexp(0, z) - y * z)
-        grad = np.concatenate([X.T @ (p - y), [np.sum((p - y) * rest)]])
+        grad = np.concatenate([X.T @ (p - y), [np.sum((p - y) * rest)], Z.T @ (p - y)])
         d = t - t0
         return nll + PULL * d @ d, grad + 2 * PULL * d
 
     t = minimize(loss, t0, jac=True, method="L-BFGS-B").x
-    base = float(t[STEP_KEYS.index("days_4_7")])
-    return Weights(base=base, lead={k: float(t[i]) - base for i, k in enumerate(STEP_KEYS)}, rest=float(t[-1]),
-                   version=f"{noshow.MODEL_VERSION}-fitted")
+    # Back to raw units: w * (s - mu) / sd = (w / sd) * s - (w * mu / sd), the second into the steps.
+    w = t[nl + 1:] / sd
+    shift = float(np.sum(w * mu))
+    steps = t[:nl] - shift
+    base = float(steps[STEP_KEYS.index("days_4_7")])
+    return Weights(base=base, lead={k: float(steps[i]) - base for i, k in enumerate(STEP_KEYS)}, rest=float(t[nl]),
+                   version=f"{noshow.MODEL_VERSION}-fitted", extra={n: float(x) for n, x in zip(signals, w)})
 
 
 def predict(frame: pd.DataFrame, w: Weights) -> np.ndarray:
-    X, rest = _design(frame)
-    z = X @ np.array([w.base + w.lead[k] for k in STEP_KEYS]) + w.rest * rest
+    signals = sorted(w.extra)
+    X, rest, S = _design(frame, signals)
+    z = X @ np.array([w.base + w.lead[k] for k in STEP_KEYS]) + w.rest * rest + S @ np.array(
+        [w.extra[n] for n in signals], dtype=float).reshape(len(signals))
     return 1.0 / (1.0 + np.exp(-z))
 
 
@@ -181,7 +215,7 @@ def weights_for(practice) -> Weights:
         return replace(DEFAULT, use_age=use_age)
     w = last.weights
     return Weights(base=w["base"], lead=dict(w["lead"]), rest=w["rest"], version=w.get("version", "fitted"),
-                   use_age=use_age)
+                   use_age=use_age, extra=dict(w.get("extra") or {}))
 
 
 def refit(practice, now: datetime):
@@ -192,12 +226,12 @@ def refit(practice, now: datetime):
 
     offset = int(now.astimezone(practice.tz).utcoffset().total_seconds())
     frame = scored_history(noshow.portable(from_django(practice.id)), int(now.timestamp()), "booking", offset,
-                           replace(DEFAULT, use_age=practice.age_in_noshow_risk))
+                           replace(DEFAULT, use_age=practice.age_in_noshow_risk), signal_names(practice))
     fit = judge(frame)
     w = fit.weights
     return NoShowCalibration.objects.create(
         practice=practice, fitted_at=now, in_use=fit.in_use, verdict=fit.verdict[:300],
-        weights={"base": w.base, "lead": w.lead, "rest": w.rest, "version": w.version},
+        weights={"base": w.base, "lead": w.lead, "rest": w.rest, "version": w.version, "extra": w.extra},
         n_fit=fit.n_fit, n_held_out=fit.n_held_out, split_at=fit.split_at, held_out=fit.held_out or {},
         observed_rate=fit.observed_rate)
 

@@ -63,10 +63,14 @@ class Weights:
     rest: float = 1.0
     version: str = MODEL_VERSION
     use_age: bool = False                  # the practice's choice (Practice.age_in_noshow_risk), off by default
+    # The practice's own imported signals (ingest.AppointmentSignal) and the
+    # log-odds per unit its fit learned for each: empty in the default, so
+    # only a fitted score ever reads one.
+    extra: dict = field(default_factory=dict)
 
     def key(self) -> tuple:
         return (self.version, round(self.base, 6), tuple(round(self.lead[k], 6) for _, k in LEAD_STEPS),
-                round(self.rest, 6), self.use_age)
+                round(self.rest, 6), self.use_age, tuple(sorted((k, round(v, 6)) for k, v in self.extra.items())))
 
 
 DEFAULT = Weights()
@@ -106,7 +110,7 @@ def upcoming_appointments(src, as_of_s: int) -> ibis.Table:
 _SQL: dict = {}   # the copies' compiled SQL, per caller's key (a scan's: its queries' key)
 
 
-def portable(src, key=None):
+def portable(src, key=None, with_signals: bool = True):
     """Sources that `scores` runs on well. In the operational database
     (SQLite or PostgreSQL) the four narrow columns it reads are copied into
     an in-process DuckDB, a fraction of a second for a practice: SQLite's
@@ -132,11 +136,11 @@ def portable(src, key=None):
     a = src.appointments.select("appointment_id", "episode_id", "start_s", "booked_s", "cancelled_s", "status",
                                 "episode_ended_s")
     clients = src.clients.select("client_id", *(["birth_s"] if "birth_s" in src.clients.columns else []))
-    rem = src.reminders
+    rem, sig = src.reminders, getattr(src, "signals", None) if with_signals else None
     return replace(src, appointments=copy("appointments", a),
                    episodes=copy("episodes", src.episodes.select("episode_id", "client_id", "ended_s")),
                    clients=copy("clients", clients), reminders=None if rem is None else copy("reminders", rem),
-                   backend=con)
+                   signals=None if sig is None else copy("signals", sig), backend=con)
 
 
 def frame(expr: ibis.Table, key=None):
@@ -165,6 +169,21 @@ def frame(expr: ibis.Table, key=None):
         rows = cur.fetchall()
         names = [d[0] for d in cur.description]
     return PandasData.convert_table(pd.DataFrame.from_records(rows, columns=names), expr.schema())
+
+
+def signal_values(src, facts: ibis.Table, names) -> ibis.Table:
+    """Add s_<name>, each appointment's imported signal (null where the
+    export had none), for the names a fitted score reads."""
+    names = sorted(set(names))
+    if not names:
+        return facts
+    sig = getattr(src, "signals", None)
+    if sig is None:
+        return facts.mutate(**{f"s_{n}": ibis.null("float64") for n in names})
+    sig = sig.filter(sig.name.isin(names))
+    wide = sig.group_by(k_sig="appointment_id").agg(
+        **{f"s_{n}": ibis.ifelse(sig.name == n, sig.value, ibis.null("float64")).max() for n in names})
+    return facts.left_join(wide, facts.appointment_id == wide.k_sig).drop("k_sig")
 
 
 def booking_facts(src, moments: ibis.Table) -> ibis.Table:
@@ -221,10 +240,13 @@ def booking_facts(src, moments: ibis.Table) -> ibis.Table:
     return facts.mutate(n_reminders=facts.r_n.fill_null(0)).drop("r_n")
 
 
-def scores(src, moments: ibis.Table, weights: Weights = DEFAULT, utc_offset_s: int = 0) -> ibis.Table:
+def scores(src, moments: ibis.Table, weights: Weights = DEFAULT, utc_offset_s: int = 0,
+           signals=()) -> ibis.Table:
     """The no-show probability of each appointment in `moments`, with each
-    signal's part in it (`n_<signal>`) for the reasons in words."""
-    f = booking_facts(src, moments)
+    signal's part in it (`n_<signal>`) for the reasons in words. `signals`:
+    imported signals to add as s_<name> (the fit reads them); those the
+    weights have a weight for count in the score."""
+    f = signal_values(src, booking_facts(src, moments), set(signals) | set(weights.extra))
     local = f.start_s + utc_offset_s
     day = (local / DAY).floor().cast("int64")
     lead_days = ibis.greatest(day - ((f.booked_s + utc_offset_s) / DAY).floor().cast("int64"), 0)
@@ -259,8 +281,11 @@ def scores(src, moments: ibis.Table, weights: Weights = DEFAULT, utc_offset_s: i
         "older": on(age >= 65, W["older"]) if weights.use_age else ibis.literal(0.0, "float64"),
     }
     rest = sum(v for k, v in parts.items() if k != "lead")
+    # The practice's own signals, as its fit weighed them (none in the default).
+    own_signals = sum((f[f"s_{k}"].fill_null(0.0) * float(w) for k, w in sorted(weights.extra.items())),
+                      ibis.literal(0.0, "float64"))
     f = f.mutate(**{f"n_{k}": v for k, v in parts.items()}, lead_days=lead_days, own_rate=own,
-                 n_rest=rest, n_logit=weights.base + lead_part + rest)
+                 n_rest=rest, n_logit=weights.base + lead_part + rest + own_signals)
     return f.mutate(noshow_risk=1.0 / (1.0 + (-f.n_logit).exp()))
 
 

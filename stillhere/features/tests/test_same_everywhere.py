@@ -33,6 +33,7 @@ COLUMNS = [
     "ors_latest", "n_ors", "alliance_low", "alliance_drop", "not_on_track", "safety", "avoidant",
     "conflict_avoidant", "people_pleasing", "ended_by_now", "risk", "derived_state", "derived_reason",
     "derived_at_s", "planned_end_s", "last_unrecorded_s", "outcome_pending",
+    "last_slot_s", "last_slot_code", "last_came_late", "last_came_hard", "last_came_rupture",
 ]
 
 

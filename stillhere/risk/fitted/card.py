@@ -105,6 +105,7 @@ class Card:
     warnings: list = field(default_factory=list)
     demographics: list = field(default_factory=list)
     noshow: str = ""
+    decision: str = ""                # how it ranked the week after a session, in words
 
 
 def _dt(s):
@@ -144,6 +145,7 @@ def build(practice) -> Card:
         card.held_out_from = _dt(m.get("held_out_from"))
         card.measures = [_measure("This practice's model", m["fitted"]), _measure("Standard model", m["default"])]
         card.signals = [SIGNAL_WORDS[s["signal"]] for s in m.get("top_signals", []) if s["signal"] in SIGNAL_WORDS]
+        card.decision = _decision(m.get("decision_points"))
         which = "fitted" if row.in_use else "default"
         card.fairness_of = "this practice's model" if row.in_use else "the standard model (the one in use)"
         overall = m[which].get("auc")
@@ -158,6 +160,15 @@ def build(practice) -> Card:
     card.demographics = [DEMOGRAPHICS_OUT, _noshow_age(practice)]
     card.noshow = _noshow(practice)
     return card
+
+
+def _decision(d) -> str:
+    if not d or d.get("fitted_auc") is None or d.get("default_auc") is None:
+        return ""
+    return (f"In the week after a session ({d['rows']:,} such moments in the held-out weeks, {d['events']} clients "
+            f"who never came to another one), it ranked {d['fitted_auc']:.2f} against the standard model's "
+            f"{d['default_auc']:.2f}: there it reads the session itself (missed, late, a hard session), how early "
+            "in therapy it came, the ratings and whether the next one is booked.")
 
 
 def _who(group: str) -> str:
@@ -247,6 +258,8 @@ def text(card: Card) -> str:
         if m.calibration:
             lines.append("  calibration (predicted/observed, tenths): "
                          + "  ".join(f"{c['predicted']:.0%}/{c['observed']:.0%}" for c in m.calibration))
+    if card.decision:
+        lines.append(card.decision)
     if card.signals:
         lines.append("Strongest signals: " + "; ".join(card.signals) + ".")
     if card.groups:

@@ -4,11 +4,20 @@ The moments are split in time: the first 60% train, the next 20% validate
 (choose between the logistic and the boosted model), the last 20% calibrate
 and are the held-out rows the gate compares against the default model.
 Never a random split: a model must predict a future it has not seen.
+
+Beside it, the decision-point model (decision.py), fitted the same way on
+the rows right after a session (train and validation weeks choose between
+a logistic and a boosted model for "never came to another session"), then
+mapped on the calibration weeks to the 30-day question (Platt), so that
+its score means what the scan's always means. The scan scores an episode
+at a decision point with it, and every other one with the weekly model;
+the gate judges the two together.
 """
 
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
@@ -19,11 +28,16 @@ from threadpoolctl import threadpool_limits
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from . import decision
 from .rows import FEATURES
 
 # The fitted model replaces the default only with at least this many
 # dropouts in the held-out period: fewer, and its AUC is too noisy to trust.
 MIN_EVENTS = 50
+# The decision-point model is fitted only with at least this many clients in
+# the training weeks who never came back after a session: fewer, and the
+# weekly model scores those moments too.
+MIN_DECISION_EVENTS = 30
 
 
 def ece(p, y, bins=10) -> float:
@@ -109,13 +123,24 @@ def _fit(rows) -> Fitted:
     best = cands[kind]
     # Calibrate on the later period, then judge on it beside the default.
     calibrated = CalibratedClassifierCV(FrozenEstimator(best), method="sigmoid").fit(X(cal), cal.y)
-    p = calibrated.predict_proba(X(cal))[:, 1]
+    model = {"calibrated": calibrated, "base": best}
+    dec, dec_scores = fit_decision(train, val, cal)
+    if dec is not None:
+        model["decision"] = dec
+    from .use import predict
+
+    p = predict(model, cal)
     d = cal.risk.to_numpy(float)
     m = {"validation_auc": scores, "held_out_rows": len(cal), "rows": len(rows),
          "held_out_from": int(cal.t_s.min()), "train_events": int(train.y.sum()) + int(val.y.sum())}
     for name, q in (("fitted", p), ("default", d)):
         m[name] = measures(cal.y.to_numpy(), q)
-    model = {"calibrated": calibrated, "base": best}
+    if dec is not None:
+        at = cal.dp.to_numpy(bool)
+        m["decision_points"] = {"kind": dec["kind"], "validation_auc": dec_scores, "rows": int(at.sum()),
+                                "events": int(cal.y_now.to_numpy()[at].sum()),
+                                "fitted_auc": _auc(cal.y_now.to_numpy()[at], p[at]),
+                                "default_auc": _auc(cal.y_now.to_numpy()[at], d[at])}
     m["top_signals"] = top_signals(model, cal)
     if "age_band" in cal.columns:
         m["fairness"] = {name: by_group(cal.y.to_numpy(), q, cal.age_band.to_numpy())
@@ -129,7 +154,37 @@ def _fit(rows) -> Fitted:
                               "on the held-out period.")
     else:
         in_use, why = True, "In use: it ranked clients better than the standard model on the held-out period."
-    return Fitted(kind, model, m, window, events, in_use, why)
+    return Fitted(kind, model, m, window, events, in_use, why,
+                  features=list(FEATURES) + (list(decision.FEATURES) if dec is not None else []))
+
+
+def fit_decision(train, val, cal):
+    """The decision-point model, or None when the rows are too few (or
+    carry no decision points: rows from before they were built)."""
+    if "dp" not in train.columns or "y_now" not in train.columns:
+        return None, {}
+    tr, va, ca = (d[d.dp.astype(bool)] for d in (train, val, cal))
+    if tr.y_now.sum() < MIN_DECISION_EVENTS or va.y_now.nunique() < 2 or ca.y.nunique() < 2:
+        return None, {}
+    Xd = lambda d: decision.features(d).to_numpy(float)  # noqa: E731
+    cands = {
+        "logistic": make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=2000)),
+        "boosted": HistGradientBoostingClassifier(max_iter=300, learning_rate=0.03, max_leaf_nodes=8,
+                                                  min_samples_leaf=100, l2_regularization=1.0, random_state=0),
+    }
+    scores = {}
+    for k, m in cands.items():
+        m.fit(Xd(tr), tr.y_now)
+        scores[k] = _auc(va.y_now, m.predict_proba(Xd(va))[:, 1])
+    kind = max(scores, key=lambda k: -1 if np.isnan(scores[k]) else scores[k])
+    best = cands[kind]
+    # Refit on train and validation weeks together, then map its log-odds to
+    # the 30-day question on the calibration weeks (Platt: monotone, so the
+    # ranking at decision points is the model's own).
+    both = pd.concat([tr, va])
+    best.fit(Xd(both), both.y_now)
+    platt = LogisticRegression(C=1e4, max_iter=1000).fit(best.decision_function(Xd(ca)).reshape(-1, 1), ca.y)
+    return {"kind": kind, "base": best, "a": float(platt.coef_[0, 0]), "b": float(platt.intercept_[0])}, scores
 
 
 def _brier(y, p):

@@ -8,6 +8,12 @@ past T. Why the last session and not the recorded end: a practice closes a
 silent episode weeks after the client left, so "closed within 30 days"
 would teach the model to predict the paperwork, late; the question the scan
 answers is whether the client is leaving now.
+
+Decision points (decision.py): the rows whose latest session, attended,
+missed or cancelled, fell in the week before the moment (`dp`). With weekly
+moments every session is such a row once, between a day and a week after
+it, as the scan meets it. Their own label, `y_now`: the episode ended
+without goodbye and the client came to no session at or after the moment.
 """
 
 import pandas as pd
@@ -15,6 +21,8 @@ import pandas as pd
 from stillhere.features.episode import episode_features
 from stillhere.features.sources import DAY, Sources
 from stillhere.risk import default_model
+
+from . import decision
 
 HORIZON_DAYS = 30
 STEP_DAYS = 7
@@ -24,13 +32,16 @@ STEP_DAYS = 7
 SIGNAL_COLUMNS = [f"c_{k}" for k in default_model.SIGNALS]
 RAW_COLUMNS = ["session_number", "recent_missed", "recent_events", "days_since_contact", "cadence_days"]
 FEATURES = SIGNAL_COLUMNS + RAW_COLUMNS
+# Everything the fitted models read, the decision-point model's facts included.
+COLUMNS = FEATURES + [c for c in decision.RAW if c not in FEATURES]
+EMPTY = ["t_s", "episode_id", "risk", *COLUMNS, "y", "y_now", "dp"]
 
 
 def features_at(src: Sources, T: int) -> pd.DataFrame:
     """The scored features of every episode open at T (nothing read at or after T)."""
     f = default_model.score(episode_features(src, T))
     f = f.filter(~f.ended_by_now)
-    return f.select("episode_id", "risk", *FEATURES).execute()
+    return f.select("episode_id", "risk", *COLUMNS).execute()
 
 
 def moments(start_s: int, end_s: int, step_days: int = STEP_DAYS) -> list[int]:
@@ -46,7 +57,7 @@ def training_rows(src: Sources, as_of_s: int, step_days: int = STEP_DAYS) -> pd.
     """One row per (moment, open episode) with features, the default risk and label y."""
     eps = src.episodes.select("episode_id", "started_s", "ended_s", "end_reason").execute()
     if eps.empty:
-        return pd.DataFrame(columns=["t_s", "episode_id", "risk", *FEATURES, "y"])
+        return pd.DataFrame(columns=EMPTY)
     a = src.appointments
     last = (a.filter(a.status == "attended").group_by("episode_id").agg(last_s=a.start_s.max()).execute()
             .set_index("episode_id")["last_s"])
@@ -63,12 +74,14 @@ def training_rows(src: Sources, as_of_s: int, step_days: int = STEP_DAYS) -> pd.
         if df.empty:
             continue
         e = ends.loc[df.episode_id]
-        df["y"] = ((e.end_reason.values == "no_goodbye")
-                   & (e.left_s.values <= T + HORIZON_DAYS * DAY)).astype(int)
+        no_goodbye = e.end_reason.values == "no_goodbye"
+        df["y"] = (no_goodbye & (e.left_s.values <= T + HORIZON_DAYS * DAY)).astype(int)
+        df["y_now"] = (no_goodbye & (e.left_s.values < T)).astype(int)
         df["t_s"] = T
+        df["dp"] = decision.at_decision_point(df)
         frames.append(df)
     if not frames:
-        return pd.DataFrame(columns=["t_s", "episode_id", "risk", *FEATURES, "y"])
+        return pd.DataFrame(columns=EMPTY)
     out = pd.concat(frames, ignore_index=True)
     out[FEATURES] = out[FEATURES].astype("float64").fillna(0.0)
     return out

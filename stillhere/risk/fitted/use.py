@@ -24,46 +24,47 @@ import pandas as pd
 
 from stillhere.risk import default_model
 
+from . import decision
 from .rows import FEATURES
 
 log = logging.getLogger(__name__)
 
-# The raw facts behind some signals, and what they would be without it, so
-# that a signal's part includes what the fitted model learned from them.
-def _without(key: str, X: pd.DataFrame) -> pd.DataFrame:
-    X = X.copy()
-    X[f"c_{key}"] = 0.0
-    if key in ("first_session", "early_sessions", "early_weeks"):
-        X["session_number"] = np.maximum(X["session_number"], 7.0)
-    elif key == "recent_missed":
-        X["recent_missed"] = 0.0
-    elif key in ("gap_long", "gap_very_long"):
-        X["days_since_contact"] = np.minimum(X["days_since_contact"], X["cadence_days"])
-    return X
+
+def _weekly(model: dict, df: pd.DataFrame) -> np.ndarray:
+    X = df[FEATURES].astype("float64").fillna(0.0).to_numpy(float)
+    return model["calibrated"].predict_proba(X)[:, 1]
 
 
-def _logit(base, X: pd.DataFrame) -> np.ndarray:
-    return base.decision_function(X[FEATURES].to_numpy(float))
+def predict(model: dict, df: pd.DataFrame) -> np.ndarray:
+    """The fitted 30-day risk: the decision-point model's for an episode
+    whose latest session was in the last week (when the fit has one), else
+    the weekly model's; both calibrated to the same question."""
+    p = _weekly(model, df)
+    dec = model.get("decision")
+    if dec is not None:
+        at = decision.at_decision_point(df)
+        if at.any():
+            z = dec["base"].decision_function(decision.features(df[at]).to_numpy(float))
+            p[at] = 1.0 / (1.0 + np.exp(-(dec["a"] * z + dec["b"])))
+    return p
+
+
+def _logit(model: dict, df: pd.DataFrame) -> np.ndarray:
+    p = np.clip(predict(model, df), 1e-9, 1 - 1e-9)
+    return np.log(p / (1 - p))
 
 
 def contributions(model: dict, df: pd.DataFrame) -> pd.DataFrame:
     """f_<signal> per row: the fitted log-odds this signal adds (0 where absent)."""
-    X = df[FEATURES].astype("float64").fillna(0.0)
-    base = model["base"]
-    full = _logit(base, X)
+    full = _logit(model, df)
     out = pd.DataFrame(index=df.index)
     for k in default_model.SIGNALS:
-        on = X[f"c_{k}"].to_numpy() > 0
-        part = np.zeros(len(X))
+        on = df[f"c_{k}"].astype("float64").fillna(0.0).to_numpy() > 0
+        part = np.zeros(len(df))
         if on.any():
-            part[on] = full[on] - _logit(base, _without(k, X[on]))
+            part[on] = full[on] - _logit(model, decision.without(k, df[on]))
         out[f"f_{k}"] = part
     return out
-
-
-def predict(model: dict, df: pd.DataFrame) -> np.ndarray:
-    X = df[FEATURES].astype("float64").fillna(0.0).to_numpy(float)
-    return model["calibrated"].predict_proba(X)[:, 1]
 
 
 @dataclass
@@ -104,7 +105,7 @@ def for_practice(practice) -> DropoutModel:
     from . import store
 
     row = store.latest(practice)
-    if row is None or not row.in_use or not row.path or list(row.features) != FEATURES:
+    if row is None or not row.in_use or not row.path or list(row.features) not in (FEATURES, FEATURES + decision.FEATURES):
         return STANDARD
     try:
         model = store.load(row)

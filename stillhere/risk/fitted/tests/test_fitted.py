@@ -14,7 +14,7 @@ from stillhere.clients.models import Appointment
 from stillhere.engagement.scan import scan_practice
 from stillhere.features.sources import from_django
 from stillhere.risk import default_model
-from stillhere.risk.fitted import card, fit, rows, store, use
+from stillhere.risk.fitted import card, decision, fit, rows, store, use
 from stillhere.risk.models import CurrentRisk, RiskScore
 
 AS_OF = datetime(2026, 11, 1, tzinfo=timezone.utc)
@@ -94,6 +94,40 @@ class FittedTests(ModelDir, TestCase):
         after = rows.features_at(from_django(self.practice.pk), T).sort_values("episode_id")
         pd.testing.assert_frame_equal(before.reset_index(drop=True), after.reset_index(drop=True))
 
+    def test_decision_point_facts_at_T_ignore_later_facts(self):
+        """The decision-point features (the latest session, its lateness and
+        markers, what is booked) as of T do not move for a session after T,
+        and do for the same session before T (so the test could see it)."""
+        T = int(datetime(2026, 6, 1, tzinfo=timezone.utc).timestamp())
+        src = lambda: from_django(self.practice.pk)  # noqa: E731
+        before = rows.features_at(src(), T).set_index("episode_id").sort_index()
+        ep = int(before.index[0])
+        appt = Appointment.objects.filter(episode_id=ep).first()
+        appt.pk, appt.external_id, appt.status, appt.minutes_late = None, "later-session", "attended", 25
+        appt.start = datetime(2026, 6, 3, 10, tzinfo=timezone.utc)
+        appt.booked_at = datetime(2026, 5, 20, tzinfo=timezone.utc)
+        appt.save()
+        after = rows.features_at(src(), T).set_index("episode_id").sort_index()
+        pd.testing.assert_frame_equal(decision.features(before), decision.features(after))
+        self.assertEqual(decision.at_decision_point(before).tolist(), decision.at_decision_point(after).tolist())
+        appt.start = datetime(2026, 5, 29, 10, tzinfo=timezone.utc)
+        appt.save()
+        earlier = rows.features_at(src(), T).set_index("episode_id").sort_index()
+        x = decision.features(earlier).loc[ep]
+        self.assertTrue(decision.at_decision_point(earlier.loc[[ep]])[0])
+        self.assertEqual(x["late_10min"], 2.5)
+        self.assertLess(x["days_since"], 3)
+
+    def test_decision_point_rows_and_their_label(self):
+        r = rows.training_rows(from_django(self.practice.pk), int(AS_OF.timestamp()), step_days=7)
+        dp = r[r.dp]
+        self.assertGreater(len(dp), 0)
+        self.assertLess(len(dp), len(r))
+        self.assertTrue(((dp.t_s - dp.last_slot_s) <= 7 * 86400).all())
+        # "Never came to another session" is a 30-day dropout too, never the other way round.
+        self.assertTrue((r.y_now <= r.y).all())
+        self.assertGreater(r.y.sum(), r.y_now[r.dp].sum())
+
     def test_training_moments_stop_where_the_record_does(self):
         # An export whose last session was long ago: asked as of years later, no week after the record.
         last = Appointment.objects.filter(practice=self.practice).order_by("-start").first().start
@@ -144,6 +178,36 @@ class FittedTests(ModelDir, TestCase):
             self.assertLessEqual(set(s.contributions), set(default_model.SIGNALS))
             said += bool(s.reasons)
         self.assertGreater(said, 0)
+
+    def test_the_week_after_a_session_is_scored_by_the_decision_point_model(self):
+        data = rows.training_rows(from_django(self.practice.pk), int(AS_OF.timestamp()), step_days=7)
+        minimum, fit.MIN_DECISION_EVENTS = fit.MIN_DECISION_EVENTS, 3   # a 120-client practice has few
+        try:
+            f = fit.fit(data)
+        finally:
+            fit.MIN_DECISION_EVENTS = minimum
+        self.assertIn("decision", f.model)
+        self.assertEqual(f.features, rows.FEATURES + decision.FEATURES)
+        self.assertIn("fitted_auc", f.metrics["decision_points"])
+        f.in_use = True
+        row = store.save(self.practice, f)
+        self.assertIn("In the week after a session", card.text(card.build(self.practice)))
+        scan_practice(self.practice, AS_OF)
+        df, _ = __import__("stillhere.engagement.scan", fromlist=["x"]).scored_frame(self.practice, AS_OF)
+        at = decision.at_decision_point(df)
+        self.assertTrue(at.any() and not at.all())
+        model = store.load(row)
+        z = model["decision"]["base"].decision_function(decision.features(df[at]).to_numpy(float))
+        expected = 1 / (1 + np.exp(-(model["decision"]["a"] * z + model["decision"]["b"])))
+        stored = dict(CurrentRisk.objects.filter(practice=self.practice).values_list("episode_id", "risk"))
+        scored = df.episode_id[at].isin(list(stored)).to_numpy()   # open episodes carry a current risk
+        self.assertTrue(scored.any())
+        got = np.array([stored[e] for e in df.episode_id[at][scored]])
+        np.testing.assert_allclose(got, expected[scored], rtol=1e-6)
+        by_ep = {r["episode_id"]: r for r in df.to_dict("records")}
+        for s in RiskScore.objects.filter(practice=self.practice, model_version=row.version):
+            self.assertLessEqual(set(s.reasons), set(default_model.reasons(by_ep[s.episode_id], self.practice.tz,
+                                                                           limit=99)))
 
     def test_a_rejected_model_is_not_used_even_after_an_accepted_one(self):
         self._accepted()

@@ -7,7 +7,8 @@ from stillhere.risk.fitted import card, store
 
 
 class Command(BaseCommand):
-    help = ("Fit a dropout model to a practice's own history (fit), or describe the latest one (show). "
+    help = ("Fit the dropout model and the no-show score to a practice's own history (fit), or describe the "
+            "latest dropout model (show). "
             "The scan uses it only when it beats the standard model on held-out weeks.")
 
     def add_arguments(self, parser):
@@ -26,4 +27,8 @@ class Command(BaseCommand):
             as_of = parse_as_of(opts["as_of"], practice.tz) if opts["as_of"] else timezone.now()
             row, n = store.fit_practice(practice, int(as_of.timestamp()), opts["step_days"])
             self.stdout.write(f"Fitted {row.version} on {n:,} past moments.")
+            # The no-show score too, on the same history (with any signals the imports brought).
+            from stillhere.risk.calibration import refit
+
+            self.stdout.write(f"No-show score: {refit(practice, as_of).verdict}")
         self.stdout.write(card.text(card.build(practice)))
