@@ -92,7 +92,7 @@ class Writer:
         self.appt_floor = Appointment.objects.aggregate(m=Max("id"))["m"] or 0
         self.appts_updated: set[int] = set()
         self.inserted, self.analyze_at = 0, 20_000
-        self._tables: dict[str, bulk.Table] = {}
+        self._tables: dict[type, bulk.Table] = {}
         self._dated: set[int] = set()   # episodes given whole whose dates this write set (write_episodes)
         self.checks = ImportChecks(report, self.tz)
         self.appt_label = "appointments"
@@ -130,6 +130,12 @@ class Writer:
         self.report.count("clients", "updated", len(changed))
         self.report.count("clients", "unchanged", len(rows) - len(new) - len(changed))
 
+    def _table(self, model) -> bulk.Table:
+        """The model's bulk table, read once per import (its fields and how each is prepared)."""
+        if model not in self._tables:
+            self._tables[model] = bulk.Table(model)
+        return self._tables[model]
+
     # Every client row this writer creates or changes goes through these two
     # functions (names, contact details, consents): field preparation,
     # encryption and blind indexes are the model's own (lib/bulk.py Table).
@@ -137,7 +143,7 @@ class Writer:
         """New clients from their field values (external_id, first_name, last_name, ...)."""
         if not recs:
             return
-        table = self._tables.get("client") or self._tables.setdefault("client", bulk.Table(Client))
+        table = self._table(Client)
         ids = bulk.insert_returning_ids(table, [{"practice_id": self.p.pk, **r} for r in recs])
         for r, pk in zip(recs, ids):
             self.client_pk[r["external_id"]] = pk
@@ -220,7 +226,7 @@ class Writer:
         """New episodes (dicts as _remember_episode keeps them, with a "state"); sets their ids."""
         if not eps:
             return
-        table = self._tables.get("episode") or self._tables.setdefault("episode", bulk.Table(Episode))
+        table = self._table(Episode)
         ids = bulk.insert_returning_ids(table, [{"practice_id": self.p.pk, **e} for e in eps])
         for e, pk in zip(eps, ids):
             e["id"] = pk

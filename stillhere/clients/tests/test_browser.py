@@ -1,6 +1,7 @@
 """The client list and client page in real Chromium."""
 
 from stillhere.lib.browser import ARTIFACTS, BrowserTestCase, skip_without_chromium
+from stillhere.security.testing import sign_in
 from stillhere.test import PASSWORD, make_client, make_member
 
 skip_without_chromium()
@@ -50,11 +51,7 @@ class ClientPagesBrowserTestCase(BrowserTestCase):
         make_client(practice, self.alice, "r-004", "Émile", "Zola")
         make_client(practice, self.alice, "r-005", "Niamh", "Ó Briain")
         page = self.page
-        page.goto(self.live_server_url + "/")
-        page.get_by_label("Username").fill("alice")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.keyboard.press("Enter")
-        page.wait_for_url(self.live_server_url + "/")
+        sign_in(page, self.live_server_url, "alice")
         page.goto(self.live_server_url + "/clients/")
         rows = [t.strip() for t in page.locator("tbody th").all_inner_texts()]
         self.assertEqual(rows, ["Ana Abbott", "Niamh Ó Briain", "Zoë Whitfield", "Émile Zola"])
