@@ -76,13 +76,28 @@ def local_conf(cores: int) -> dict[str, str]:
       cores busy on the open episodes at the end of each file.
     - Shuffle partitions: STILLHERE_SPARK_PARTITIONS (default 4 per core),
       merged by the adaptive planner when a practice is small.
+    - What the tasks hand back to the driver may total half its heap
+      (spark.driver.maxResultSize, Spark's own default 1g): at 1.71M clients
+      the no-show copy alone is about 1 GB of Arrow batches, and the scan
+      failed on the 1g limit.
     """
+    memory = os.getenv("STILLHERE_SPARK_DRIVER_MEMORY", "6g")
     return {
-        "spark.driver.memory": os.getenv("STILLHERE_SPARK_DRIVER_MEMORY", "6g"),
+        "spark.driver.memory": memory,
+        "spark.driver.maxResultSize": os.getenv("STILLHERE_SPARK_MAX_RESULT", _half(memory)),
         "spark.sql.files.maxPartitionBytes": "16m",
         "spark.sql.files.minPartitionNum": str(cores * int(os.getenv("STILLHERE_SPARK_SPLITS_PER_CORE", "8"))),
         "spark.sql.shuffle.partitions": os.getenv("STILLHERE_SPARK_PARTITIONS", str(4 * cores)),
     }
+
+
+def _half(memory: str) -> str:
+    """Half of a JVM memory setting such as "6g" (in megabytes), or "0" (no limit) if unreadable."""
+    m = re.fullmatch(r"(\d+)([kmgt]?)b?", memory.strip().lower())
+    if m is None:
+        return "0"
+    mb = int(m.group(1)) * {"k": 1 / 1024, "m": 1, "g": 1024, "t": 1024 ** 2, "": 1 / 1024 ** 2}[m.group(2)]
+    return f"{max(1, int(mb // 2))}m"
 
 
 def _cores(master: str) -> int:
