@@ -123,17 +123,23 @@ def _q(name: str) -> str:
 
 def insert(table: Table, values) -> int:
     """Insert rows given as dicts of values by attname; ids are not returned."""
-    rows = [table.row(v) for v in values]
+    return write_rows(table.name, table.columns, [table.row(v) for v in values])
+
+
+def write_rows(name: str, columns: list[str], rows: list[tuple]) -> int:
+    """Rows already in what the database stores, in `columns` order, into
+    table `name`: COPY on PostgreSQL, executemany batches on SQLite. The one
+    place both the model-aware writes here and lib/rowcopy.py send rows."""
     if not rows:
         return 0
-    cols = ", ".join(_q(c) for c in table.columns)
+    cols = ", ".join(_q(c) for c in columns)
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
-            with cur.cursor.copy(f"COPY {_q(table.name)} ({cols}) FROM STDIN") as copy:
+            with cur.cursor.copy(f"COPY {_q(name)} ({cols}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
         else:
-            sql = f"INSERT INTO {_q(table.name)} ({cols}) VALUES ({', '.join(['%s'] * len(table.columns))})"
+            sql = f"INSERT INTO {_q(name)} ({cols}) VALUES ({', '.join(['%s'] * len(columns))})"
             for i in range(0, len(rows), SQLITE_BATCH):
                 cur.executemany(sql, rows[i:i + SQLITE_BATCH])
     return len(rows)

@@ -13,6 +13,8 @@ from datetime import date, datetime
 
 from django.db import connection
 
+from stillhere.lib import bulk
+
 
 def _sqlite_value(ops, v):
     if isinstance(v, datetime):
@@ -47,19 +49,7 @@ def insert_rows(table: str, columns: list[str], rows: list[tuple]) -> int:
     """Insert `rows` (tuples in `columns` order) into `table`; returns how many."""
     if not rows:
         return 0
-    ops = connection.ops
-    cols = ", ".join(ops.quote_name(c) for c in columns)
-    pg = connection.vendor == "postgresql"
-    rows = _adapted(rows, sqlite=not pg)
-    with connection.cursor() as cur:
-        if pg:
-            with cur.cursor.copy(f"COPY {ops.quote_name(table)} ({cols}) FROM STDIN") as copy:
-                for r in rows:
-                    copy.write_row(r)
-        else:
-            sql = f"INSERT INTO {ops.quote_name(table)} ({cols}) VALUES ({', '.join(['%s'] * len(columns))})"
-            cur.executemany(sql, rows)
-    return len(rows)
+    return bulk.write_rows(table, columns, _adapted(rows, sqlite=connection.vendor != "postgresql"))
 
 
 def upsert_rows(table: str, columns: list[str], key: str, rows: list[tuple], json_columns=()) -> int:
