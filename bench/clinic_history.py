@@ -129,6 +129,10 @@ client_id = "PatientId"
 first_name = "FirstName"
 last_name = "LastName"
 birth_date = "BirthDate"
+
+# A group the fairness report checks the dropout model against; never an input of any score.
+[clients.groups]
+gender = "Gender"
 """
 
 
@@ -160,6 +164,8 @@ def write_export(folder, patients: int = 30000, seed: int = 5):
     pd.DataFrame({
         "PatientId": "P" + c.client_id.astype(str), "FirstName": "Patient", "LastName": c.client_id.astype(str),
         "BirthDate": pd.to_datetime(c.birth_s, unit="s").dt.strftime("%Y-%m-%d"),
+        # As in the public data set: F or M, about two women to each man (drawn apart from the history).
+        "Gender": np.random.default_rng(seed + 1).choice(["F", "M"], len(c), p=[0.65, 0.35]),
     }).to_csv(folder / "patients.csv", index=False)
     (folder / "mapping.toml").write_text(MAPPING)
     return folder, as_of_s, offset

@@ -124,6 +124,12 @@ class Client(models.Model):
         default=False, help_text="The client agreed that this person may be called if we fear for their safety.")
 
     style_flags = models.JSONField(default=list, blank=True)
+    # Group fields a practice chose to import for the fairness report only
+    # ([clients.groups] in a mapping file, e.g. {"gender": "woman"}), as JSON
+    # text with sorted keys. Encrypted like every other personal detail; read
+    # by the model card's fairness report (risk/fitted/rows.py) and never by
+    # any score. Empty: the practice imported none.
+    report_groups = EncryptedTextField(blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
     objects = ClientQuerySet.as_manager()

@@ -131,14 +131,15 @@ def _columns(kind, header, fm, report, label):
                            "but the file has no such column")
         elif col in REQUIRED[kind]:
             report.problem(label, 1, col, "", "a required column is missing")
-    for name, (theirs,) in fm.signals.items():
-        i = by_norm.get(v.norm(theirs))
-        if i is None:
-            report.problem(label, 1, theirs, "", f"the mapping names this column for the signal {name}, "
-                           "but the file has no such column")
-        else:
-            sources[f"signal:{name}"] = [i]
-            used.add(i)
+    for what, named in (("signal", fm.signals), ("group", fm.groups)):
+        for name, (theirs,) in named.items():
+            i = by_norm.get(v.norm(theirs))
+            if i is None:
+                report.problem(label, 1, theirs, "", f"the mapping names this column for the {what} {name}, "
+                               "but the file has no such column")
+            else:
+                sources[f"{what}:{name}"] = [i]
+                used.add(i)
     ignored = [h for i, h in enumerate(header) if i not in used and v.norm(h) in IGNORED[kind]]
     unknown = [h for i, h in enumerate(header) if i not in used and v.norm(h) not in IGNORED[kind] and h.strip()]
     if unknown:
@@ -156,6 +157,7 @@ _MISSING = object()
 # each column remembers what its cells parsed to: a million-row file parses
 # each distinct value once. Parsers are pure functions of the cell's text.
 MEMO = 50_000
+GROUP_CHARS = 60   # a group's value (a gender, an insurer) is a short label
 
 
 def _plan(sources, header, fields, empty, required, dates):
@@ -170,7 +172,7 @@ def _plan(sources, header, fields, empty, required, dates):
             src, name = src[0], header[src[0]]
         else:
             src, name = tuple(src), header[src[0]]
-        if col.startswith("signal:"):   # no parser of ours: read by values.signal in read()
+        if col.startswith(("signal:", "group:")):   # no parser of ours: read in read()
             plan.append((src, col, None, None, name, False, None, False))
             continue
         target, parse = fields[col]
@@ -230,6 +232,11 @@ def read(path, kind: str, mapping: Mapping, tz: ZoneInfo, report, label: str, tr
                 for src, target, memo, parse, name, required, when_empty, dated in plan:
                     cell = row[src].strip() if src.__class__ is int else src if src.__class__ is str else \
                         " ".join(row[i].strip() for i in src).strip()
+                    if memo is None and target[0] == "g":
+                        # A group for the fairness report ([clients.groups] in the mapping):
+                        # the cell's text as it is; an empty cell: not recorded.
+                        rec.setdefault("groups", {})[target[6:]] = cell[:GROUP_CHARS] or None
+                        continue
                     if memo is None:
                         # A signal of the practice's own ([appointments.signals] in the mapping);
                         # an empty cell: not known for this appointment (a re-import clears it).

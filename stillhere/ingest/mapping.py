@@ -21,6 +21,8 @@ mapping files too, so a practice can start from one with `extends`:
     clinician = "sam@practice.example"
     [appointments.signals]              # a signal of your own = your column (yes/no or a number)
     sms_received = "SMS_received"
+    [clients.groups]                    # a group for the fairness report = your column
+    gender = "Gender"
 
 A signal is any other appointment fact the export holds (a text reminder
 received, reminders sent, a wait-list flag): stored with the appointment
@@ -28,6 +30,12 @@ received, reminders sent, a wait-list flag): stored with the appointment
 no-show score (risk/calibration.py), which learns from its history whether
 and how much it counts; the standard score never reads one. It is taken as
 known from the booking on, so map only facts that are.
+
+A group is a client fact the practice wants the fairness report to check
+the dropout model against (gender, ethnicity, an insurer): nothing is
+imported unless the mapping names it. It is stored encrypted with the
+client (Client.report_groups) and read only by the model card's fairness
+report (risk/fitted/rows.py), never by any score.
 """
 
 import re
@@ -61,6 +69,10 @@ ITEM = re.compile(r"^item_(\d{1,2})$")
 # A signal's own name: short, lower case, and not one of our columns.
 SIGNAL_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 MAX_SIGNALS = 10
+MAX_GROUPS = 5
+# The named extras a mapping can add: (kind, part) -> (what one is called, at most how many, an example).
+EXTRAS = {("appointments", "signals"): ("signal", MAX_SIGNALS, "sms_received"),
+          ("clients", "groups"): ("group", MAX_GROUPS, "gender")}
 
 
 class MappingError(ValueError):
@@ -79,6 +91,7 @@ class FileMapping:
     formats: dict = field(default_factory=dict)    # our column -> (strptime formats)
     constants: dict = field(default_factory=dict)  # our column -> text
     signals: dict = field(default_factory=dict)    # signal name -> [their column]
+    groups: dict = field(default_factory=dict)     # fairness group name -> [their column]
 
 
 @dataclass
@@ -145,14 +158,14 @@ def parse_mapping(data: dict, name: str) -> Mapping:
             raise MappingError(f"[{kind}] must be a table.")
         fm = m.files[kind]
         for part, table in section.items():
-            if part == "signals" and kind == "appointments" and isinstance(table, dict):
-                _signals(fm, table)
+            if (kind, part) in EXTRAS and isinstance(table, dict):
+                _extras(kind, part, getattr(fm, part), table)
                 continue
             if part not in ("columns", "statuses", "session_types", "formats", "constants") \
                     or not isinstance(table, dict):
+                own = "".join(f", {p}" for k, p in EXTRAS if k == kind)
                 raise MappingError(f"[{kind}.{part}] is not something a mapping file can say "
-                                   "(columns, statuses, session_types, formats, constants"
-                                   + (", signals" if kind == "appointments" else "") + ").")
+                                   f"(columns, statuses, session_types, formats, constants{own}).")
             for ours, value in table.items():
                 where = f"[{kind}.{part}] {ours}"
                 if part == "statuses":
@@ -181,19 +194,19 @@ def parse_mapping(data: dict, name: str) -> Mapping:
     return m
 
 
-def _signals(fm: FileMapping, table: dict) -> None:
-    """[appointments.signals]: name = "Their column"."""
+def _extras(kind: str, part: str, into: dict, table: dict) -> None:
+    """[appointments.signals] or [clients.groups]: name = "Their column"."""
+    what, most, example = EXTRAS[(kind, part)]
     for name, value in table.items():
-        where = f"[appointments.signals] {name}"
+        where = f"[{kind}.{part}] {name}"
         if not isinstance(name, str) or not SIGNAL_NAME.match(name):
-            raise MappingError(f"{where}: a signal's name must start with a letter and use only lower-case "
-                               "letters, digits and _ (at most 40), e.g. sms_received.")
-        if known("appointments", name) or name in IGNORED["appointments"]:
-            raise MappingError(f"{where}: {name!r} is already a column of appointments.csv; map it under "
-                               "[appointments.columns], or give the signal another name.")
+            raise MappingError(f"{where}: a {what}'s name must start with a letter and use only lower-case "
+                               f"letters, digits and _ (at most 40), e.g. {example}.")
+        if known(kind, name) or name in IGNORED[kind]:
+            raise MappingError(f"{where}: {name!r} is already a column of {kind}.csv; map it under "
+                               f"[{kind}.columns], or give the {what} another name.")
         if not isinstance(value, str) or not value:
             raise MappingError(f"{where} must be the name of one column of the file.")
-        fm.signals[name] = [value]
-    if len(fm.signals) > MAX_SIGNALS:
-        raise MappingError(f"[appointments.signals] names {len(fm.signals)} signals; at most {MAX_SIGNALS} "
-                           "can be imported.")
+        into[name] = [value]
+    if len(into) > most:
+        raise MappingError(f"[{kind}.{part}] names {len(into)} {what}s; at most {most} can be imported.")

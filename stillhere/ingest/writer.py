@@ -12,6 +12,7 @@ emptied in the export empties the field on re-import.
 """
 
 import hashlib
+import json
 from datetime import date, datetime, timezone
 
 from django.db import connection
@@ -32,7 +33,7 @@ APPT_FIELDS = ("start", "booked_at", "cancelled_at", "duration_min", "status", "
 CLIENT_FIELDS = ("first_name", "last_name", "preferred_name", "pronouns", "birth_date", "email", "phone",
                  "address_line1", "address_line2", "city", "region", "postal_code", "country",
                  "consent_email", "consent_sms", "consent_voicemail", "consent_letter", "do_not_contact",
-                 "safety_concern", "style_flags")
+                 "safety_concern", "style_flags", "report_groups")
 STATE_FOR_END = {
     "no_goodbye": Episode.State.ENDED_NO_GOODBYE,
     "planned": Episode.State.ENDED_PLANNED,
@@ -55,6 +56,19 @@ def by_external_id(model, practice, ids):
     repeat the index's condition, and no ORDER BY may tempt the planner to
     another index. Without this SQLite scans the practice's rows per batch."""
     return model.objects.filter(~Q(external_id=""), practice=practice, external_id__in=ids).order_by()
+
+
+def report_groups(stored: str, found: dict) -> str:
+    """A client's fairness groups after an import: the file's values over the
+    stored ones, an empty cell clearing its group; JSON with sorted keys, so
+    an unchanged file compares equal and changes nothing."""
+    groups = json.loads(stored) if stored else {}
+    for name, value in found.items():
+        if value:
+            groups[name] = value
+        else:
+            groups.pop(name, None)
+    return json.dumps(groups, sort_keys=True, ensure_ascii=False) if groups else ""
 
 
 def derived_id(*parts) -> str:
@@ -115,6 +129,8 @@ class Writer:
         new, changed = [], []
         for r in rows:
             c = existing.get(r["external_id"])
+            if "groups" in r:
+                r["report_groups"] = report_groups(c.report_groups if c else "", r.pop("groups"))
             if c is None:
                 new.append(r)
                 continue

@@ -34,6 +34,8 @@ SIGNAL_WORDS = {
 DEMOGRAPHICS_OUT = ("No personal details (age, gender, ethnicity or any other group) are inputs to the dropout "
                     "model; the birth date is read only to check, below, that each age group is served as well "
                     "as the others.")
+GROUPS_OUT = ("The practice imported {names} for this report only: they are read to check that each group is "
+              "served as well as the others, and are never inputs to any score.")
 
 
 @dataclass
@@ -84,6 +86,14 @@ class Group:
 
 
 @dataclass
+class GroupReport:
+    """The fairness report for one group field the practice imported (a gender, an insurer)."""
+    name: str                         # in words: "gender", "insurer"
+    groups: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+
+
+@dataclass
 class Card:
     in_use: str                       # "This practice's own model" / "The standard model"
     why: str
@@ -103,9 +113,14 @@ class Card:
     fairness_of: str = ""
     groups: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
+    imported: list = field(default_factory=list)   # GroupReport per imported group field
     demographics: list = field(default_factory=list)
     noshow: str = ""
     decision: str = ""                # how it ranked the week after a session, in words
+
+    @property
+    def events_words(self) -> str:
+        return _endings(self.events)
 
 
 def _dt(s):
@@ -149,15 +164,19 @@ def build(practice) -> Card:
         which = "fitted" if row.in_use else "default"
         card.fairness_of = "this practice's model" if row.in_use else "the standard model (the one in use)"
         overall = m[which].get("auc")
-        for g in m.get("fairness", {}).get(which, []):
-            grp = Group(g["group"], g["n"], g["events"], g["auc"], tuple(g["auc_ci"]), g["mean"], g["observed"],
-                        tuple(g["observed_ci"]))
-            grp.warning = _warning(g, overall)
-            card.groups.append(grp)
-            if grp.warning:
-                card.warnings.append(grp.warning)
+        card.groups, card.warnings = _groups(m.get("fairness", {}).get(which, []), overall, _who)
+        for name, by in sorted(m.get("fairness_groups", {}).items()):
+            words = name.replace("_", " ")
+            rep = GroupReport(words)
+            rep.groups, rep.warnings = _groups(by.get(which, []), overall,
+                                               lambda value, w=words: _who_in(w, value))
+            card.imported.append(rep)
     card.limits = _limits(card)
     card.demographics = [DEMOGRAPHICS_OUT, _noshow_age(practice)]
+    if card.imported:
+        names = [r.name for r in card.imported]
+        card.demographics.insert(1, GROUPS_OUT.format(
+            names=names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]))
     card.noshow = _noshow(practice)
     return card
 
@@ -171,12 +190,30 @@ def _decision(d) -> str:
             "in therapy it came, the ratings and whether the next one is booked.")
 
 
+def _groups(found: list, overall, who) -> tuple[list, list]:
+    """Each group's figures from the stored report, with its warning in words."""
+    groups, warnings = [], []
+    for g in found:
+        grp = Group(g["group"], g["n"], g["events"], g["auc"], tuple(g["auc_ci"]), g["mean"], g["observed"],
+                    tuple(g["observed_ci"]))
+        grp.warning = _warning(g, overall, who(g["group"]))
+        groups.append(grp)
+        if grp.warning:
+            warnings.append(grp.warning)
+    return groups, warnings
+
+
 def _who(group: str) -> str:
     return "clients whose birth date is not recorded" if group.startswith("birth") else f"clients aged {group}"
 
 
-def _warning(g: dict, overall) -> str:
-    who = _who(g["group"])
+def _who_in(name: str, value: str) -> str:
+    from .rows import NO_GROUP
+
+    return f"clients whose {name} is not recorded" if value == NO_GROUP else f"clients recorded as {value} ({name})"
+
+
+def _warning(g: dict, overall, who: str) -> str:
     out = []
     if g.get("ranks_worse") and overall is not None and g["auc"] is not None:
         out.append(f"It tells apart who will leave less well for {who} (ranking {g['auc']:.2f}, "
@@ -245,11 +282,14 @@ def text(card: Card) -> str:
     if card.version:
         lines.append(f"Latest fit: {card.version}" + (f", {card.kind}" if card.kind else "")
                      + f", fitted {card.fitted_at:%d %b %Y %H:%M} UTC.")
-    if card.window_start:
+    if card.window_start and card.rows:
         lines.append(f"Learned from {card.window_start:%d %b %Y} to {card.window_end:%d %b %Y}"
                      + (f"; judged on the weeks from {card.held_out_from:%d %b %Y}" if card.held_out_from else "")
                      + f" ({card.held_out_rows:,} of {card.rows:,} past moments, {card.events} endings without "
                        "goodbye).")
+    elif card.window_start:
+        lines.append(f"Looked at the history from {card.window_start:%d %b %Y} to {card.window_end:%d %b %Y}: "
+                     f"{_endings(card.events)} there.")
     for m in card.measures:
         lines.append(f"{m.label}: ranking (AUC) {_n(m.auc)}{_ci(m.auc_ci)}; Brier {_n(m.brier, '{:.4f}')}"
                      f"{_ci(m.brier_ci, '{:.4f}')}; calibration error {_n(m.ece, '{:.3f}')}"
@@ -263,13 +303,24 @@ def text(card: Card) -> str:
     if card.signals:
         lines.append("Strongest signals: " + "; ".join(card.signals) + ".")
     if card.groups:
-        lines.append(f"Fairness, by age band ({card.fairness_of}):")
-        for g in card.groups:
-            lines.append(f"  {g.group}: {g.n:,} moments, {g.events} left; ranking {_n(g.auc)}{_ci(g.auc_ci)}; "
-                         f"predicted {g.mean:.1%}, observed {g.observed:.1%}{_ci(g.observed_ci, '{:.1%}')}.")
-        lines.extend(card.warnings or ["No age group is served clearly worse than the others."])
+        lines.extend(_fairness_lines(card, "age band", "age", card.groups, card.warnings))
+    for rep in card.imported:
+        lines.extend(_fairness_lines(card, rep.name, rep.name, rep.groups, rep.warnings))
     lines.extend(card.demographics)
     lines.append("Known limits:")
     lines.extend(f"  - {x}" for x in card.limits)
     lines.append(card.noshow)
     return "\n".join(lines)
+
+
+def _fairness_lines(card: Card, by: str, kind: str, groups: list, warnings: list) -> list[str]:
+    lines = [f"Fairness, by {by} ({card.fairness_of}):"]
+    for g in groups:
+        lines.append(f"  {g.group}: {g.n:,} moments, {g.events} left; ranking {_n(g.auc)}{_ci(g.auc_ci)}; "
+                     f"predicted {g.mean:.1%}, observed {g.observed:.1%}{_ci(g.observed_ci, '{:.1%}')}.")
+    return lines + (warnings or [f"No {kind} group is served clearly worse than the others."])
+
+
+def _endings(n: int) -> str:
+    return {0: "no endings without goodbye", 1: "one ending without goodbye"}.get(n, f"{n} endings without goodbye")
+

@@ -29,7 +29,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from . import decision
-from .rows import FEATURES
+from .rows import FEATURES, GROUP_PREFIX, group_names
 
 # The fitted model replaces the default only with at least this many
 # dropouts in the held-out period: fewer, and its AUC is too noisy to trust.
@@ -145,6 +145,10 @@ def _fit(rows) -> Fitted:
     if "age_band" in cal.columns:
         m["fairness"] = {name: by_group(cal.y.to_numpy(), q, cal.age_band.to_numpy())
                          for name, q in (("fitted", p), ("default", d))}
+    # Groups the practice imported for this report: {group: {"fitted": [...], "default": [...]}}.
+    m["fairness_groups"] = {g: {name: by_group(cal.y.to_numpy(), q, cal[GROUP_PREFIX + g].to_numpy())
+                                for name, q in (("fitted", p), ("default", d))}
+                            for g in group_names(cal)}
     better = m["fitted"]["auc"] > m["default"]["auc"]
     if events < MIN_EVENTS:
         in_use, why = False, (f"Not in use: only {events} dropouts in the held-out period; "
