@@ -2,6 +2,7 @@ import tempfile
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from django import test as django_test
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
@@ -327,3 +328,26 @@ def test_the_command_exits_2_on_a_bad_file_and_0_on_a_good_one(tmp_path):
     assert "1 new" in r.stdout and "Created the practice 'My practice'" in r.stdout
     assert subprocess.run(cli + ["import", "--help"], env=env, capture_output=True, text=True).stdout.startswith(
         "usage: stillhere import")
+
+
+class NamedPracticeTests(django_test.TestCase):
+    """--practice-name names the practice to import into: with one other
+    practice on the server, its clients must not be filed into that one."""
+
+    def test_a_named_practice_is_made_new_beside_the_only_other_one_and_found_again_after(self):
+        from stillhere.accounts.models import Practice
+
+        from .helpers import run, write
+
+        other = Practice.objects.create(name="Generated clinic", slug="generated-clinic", timezone="UTC")
+        with tempfile.TemporaryDirectory() as tmp:
+            f = write(tmp, "a.csv", "client_id,client_name,clinician,start,status\n"
+                                    "c1,Ida Moss,sam@example.org,2026-03-01T10:00:00Z,attended\n")
+            for _ in range(2):
+                code, out, err = run("appointments", f, "--practice-name", "Riverbend Therapy",
+                                     "--timezone", "Europe/London")
+                self.assertEqual(code, 0, err)
+        named = Practice.objects.get(slug="riverbend-therapy")
+        self.assertEqual((named.name, named.timezone), ("Riverbend Therapy", "Europe/London"))
+        self.assertEqual(named.clients.count(), 1)
+        self.assertEqual(other.clients.count(), 0)

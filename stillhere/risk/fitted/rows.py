@@ -16,6 +16,7 @@ it, as the scan meets it. Their own label, `y_now`: the episode ended
 without goodbye and the client came to no session at or after the moment.
 """
 
+import ibis
 import pandas as pd
 
 from stillhere.features.episode import episode_features
@@ -44,6 +45,23 @@ def features_at(src: Sources, T: int) -> pd.DataFrame:
     return f.select("episode_id", "risk", *COLUMNS).execute()
 
 
+def _last_word(src: Sources, as_of_s: int):
+    """Each episode's last word from the client known at as-of (a session
+    attended or still booked, a cancellation; a missed session is no word),
+    by episode id; an episode with none is missing."""
+    a = src.appointments
+    # Only what was known at as-of: appointments booked by then (or, with no
+    # booking time, held before it). One still ahead at as-of is a booking,
+    # word from the client when it was made, whatever became of it later.
+    a = a.filter((a.booked_s.isnull() & (a.start_s < as_of_s)) | (a.booked_s < as_of_s))
+    ahead = a.start_s >= as_of_s
+    cancelled = a.status.isin(["cancelled", "late_cancel", "rescheduled"]) & (a.cancelled_s < as_of_s)
+    word = ibis.cases((cancelled, a.cancelled_s), (ahead, a.booked_s), else_=a.start_s)
+    spoke = a.filter(ahead | (a.status != "no_show")).mutate(word_s=word)
+    latest = spoke.group_by("episode_id").agg(last_word_s=spoke.word_s.max()).execute()
+    return latest.set_index("episode_id")["last_word_s"]
+
+
 def moments(start_s: int, end_s: int, step_days: int = STEP_DAYS) -> list[int]:
     """Weekly moments from start_s while a full horizon still fits before end_s."""
     out, t = [], int(start_s) + 8 * 7 * DAY
@@ -53,8 +71,17 @@ def moments(start_s: int, end_s: int, step_days: int = STEP_DAYS) -> list[int]:
     return out
 
 
-def training_rows(src: Sources, as_of_s: int, step_days: int = STEP_DAYS) -> pd.DataFrame:
-    """One row per (moment, open episode) with features, the default risk and label y."""
+def training_rows(src: Sources, as_of_s: int, step_days: int = STEP_DAYS,
+                  silence_days: int | None = None) -> pd.DataFrame:
+    """One row per (moment, open episode) with features, the default risk and label y.
+
+    With `silence_days` (the practice's long-silence setting), an open episode
+    with no word from the client for that long before as-of counts as ended
+    without goodbye at its last session, as the import's long-silence rule
+    ends one when the client returns (ingest/silence.py). An imported history
+    rarely records its dropouts: they simply stop coming, and without this a
+    practice with years of history would have nothing to learn from. It reads
+    nothing after as-of."""
     eps = src.episodes.select("episode_id", "started_s", "ended_s", "end_reason").execute()
     if eps.empty:
         return pd.DataFrame(columns=EMPTY)
@@ -63,17 +90,34 @@ def training_rows(src: Sources, as_of_s: int, step_days: int = STEP_DAYS) -> pd.
             .set_index("episode_id")["last_s"])
     eps["left_s"] = last.reindex(eps.episode_id).to_numpy(dtype="float64")
     eps["left_s"] = eps["left_s"].fillna(eps.started_s.astype("float64"))
+    eps["inferred"] = False
+    if silence_days:
+        word = _last_word(src, as_of_s).reindex(eps.episode_id).to_numpy(dtype="float64")
+        word = pd.Series(word, index=eps.index).fillna(eps.started_s.astype("float64"))
+        open_ = eps.ended_s.isna() & (eps.end_reason.fillna("") == "")
+        eps["inferred"] = open_ & (word < as_of_s - silence_days * DAY) & (eps.started_s < as_of_s)
+        eps.loc[eps.inferred, "end_reason"] = "no_goodbye"
     ends = eps.set_index("episode_id")
     frames = []
     # Moments stop where the record does: past the last recorded session
     # (an export from years ago) a week adds rows and time but no facts.
     recorded = a.filter(a.start_s < as_of_s).start_s.max().execute()
     end_s = int(as_of_s) if pd.isna(recorded) else min(int(as_of_s), int(recorded))
+    if silence_days:
+        # A label needs the silence after it to be over by as-of: a client who
+        # left in the last months is not yet known to have gone.
+        end_s = min(end_s, int(as_of_s) - silence_days * DAY)
     for T in moments(int(eps.started_s.min()), end_s, step_days):
         df = features_at(src, T)
         if df.empty:
             continue
         e = ends.loc[df.episode_id]
+        # An ending inferred from the silence is known once the silence has
+        # lasted the practice's long-silence time: until then the episode is
+        # open, as the scan still sees it (a lapse), and its client is one
+        # who left; after it, it is over.
+        keep = ~(e.inferred.values & (e.left_s.values + silence_days * DAY < T)) if silence_days else slice(None)
+        df, e = df[keep], e[keep]
         no_goodbye = e.end_reason.values == "no_goodbye"
         df["y"] = (no_goodbye & (e.left_s.values <= T + HORIZON_DAYS * DAY)).astype(int)
         df["y_now"] = (no_goodbye & (e.left_s.values < T)).astype(int)
@@ -96,7 +140,9 @@ NO_AGE = "birth date not recorded"
 def age_band(age_years) -> str:
     if age_years is None or age_years != age_years:
         return NO_AGE
-    return [name for lo, name in AGE_BANDS if age_years >= lo][-1]
+    # A birth date after the moment (a newborn's first visit booked ahead, a
+    # typing slip) counts in the youngest band rather than failing the fit.
+    return [name for lo, name in AGE_BANDS if max(age_years, 0) >= lo][-1]
 
 
 def with_age_bands(src: Sources, data: pd.DataFrame) -> pd.DataFrame:
@@ -112,3 +158,36 @@ def with_age_bands(src: Sources, data: pd.DataFrame) -> pd.DataFrame:
     age = (data.t_s.to_numpy(dtype="float64") - b) / (365.25 * DAY)
     data["age_band"] = [age_band(a) for a in age]
     return data
+
+
+# Imported groups ([clients.groups] in a mapping file), for the fairness
+# report only: like age, never a column of FEATURES.
+GROUP_PREFIX = "group:"
+NO_GROUP = "not recorded"
+
+
+def group_names(data: pd.DataFrame) -> list[str]:
+    return sorted(c[len(GROUP_PREFIX):] for c in data.columns if c.startswith(GROUP_PREFIX))
+
+
+def with_report_groups(practice_id: int, src: Sources, data: pd.DataFrame) -> pd.DataFrame:
+    """Add a `group:<name>` column per group the practice imported (each
+    client's value, or "not recorded"), read from the clients' encrypted
+    field; nothing when the practice imported none."""
+    import json
+
+    from stillhere.clients.models import Client
+
+    found = {pk: json.loads(text) for pk, text in
+             Client.objects.filter(practice_id=practice_id).exclude(report_groups="").values_list("pk", "report_groups")
+             if text}
+    names = sorted({n for g in found.values() for n in g})
+    if not names or data.empty:
+        return data
+    data = data.copy()
+    ep = src.episodes.select("episode_id", "client_id").execute().set_index("episode_id")["client_id"]
+    clients = ep.reindex(data.episode_id).to_numpy()
+    for name in names:
+        data[GROUP_PREFIX + name] = [found.get(c, {}).get(name) or NO_GROUP for c in clients]
+    return data
+

@@ -63,12 +63,14 @@ def load(row):
 
 def fit_practice(practice, as_of_s: int, step_days: int | None = None):
     """Training rows as of past moments before `as_of_s`, the fit and its
-    gate, the fairness report by age band; stored. Returns (row, n rows)."""
+    gate, the fairness report by age band and by any group the practice
+    imported; stored. Returns (row, n rows)."""
     from stillhere.features.sources import from_django
 
     from . import fit, rows
 
     src = from_django(practice.pk)
-    data = rows.training_rows(src, as_of_s, **({"step_days": step_days} if step_days else {}))
-    data = rows.with_age_bands(src, data)
+    data = rows.training_rows(src, as_of_s, silence_days=practice.long_silence_days,
+                              **({"step_days": step_days} if step_days else {}))
+    data = rows.with_report_groups(practice.pk, src, rows.with_age_bands(src, data))
     return save(practice, fit.fit(data)), len(data)

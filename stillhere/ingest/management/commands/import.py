@@ -22,8 +22,9 @@ class Command(BaseCommand):
 
         def common(p):
             p.add_argument("--practice", metavar="SLUG", help="the practice (default: the only one)")
-            p.add_argument("--practice-name", default="My practice",
-                           help="name for a new practice when there is none yet")
+            p.add_argument("--practice-name", metavar="NAME",
+                           help="the practice to import into, by name: made new if there is none by that name "
+                                "(default: the only practice, or a new one called \"My practice\")")
             p.add_argument("--timezone", default="UTC",
                            help="time zone for a new practice, e.g. Europe/London (default UTC)")
             p.add_argument("--dry-run", action="store_true", help="check everything, write nothing")

@@ -1,4 +1,4 @@
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
@@ -135,6 +135,34 @@ class FittedTests(ModelDir, TestCase):
         r = rows.training_rows(from_django(self.practice.pk), years_on, step_days=28)
         self.assertFalse(r.empty)
         self.assertLessEqual(r.t_s.max() + rows.HORIZON_DAYS * 86400, int(last.timestamp()))
+
+    def test_an_imported_history_without_recorded_endings_learns_them_from_the_silence(self):
+        """Imports rarely record dropouts: with the endings wiped, the long
+        silence after a client's last word labels them, and nothing after
+        as-of is read to do it."""
+        from stillhere.clients.models import Episode
+
+        as_of = int(AS_OF.timestamp())
+        recorded = rows.training_rows(from_django(self.practice.pk), as_of, step_days=14, silence_days=120)
+        Episode.objects.filter(practice=self.practice, end_reason="no_goodbye").update(
+            ended=None, end_reason="", state=Episode.State.LAPSED)
+        silent = rows.training_rows(from_django(self.practice.pk), as_of, step_days=14, silence_days=120)
+        self.assertEqual(rows.training_rows(from_django(self.practice.pk), as_of, step_days=14).y.sum(), 0)
+        self.assertGreater(silent.y.sum(), 0)
+        # The silence finds most of the dropouts the record had (by the last moment whose silence is over).
+        self.assertGreater(silent.groupby("episode_id").y.max().sum(),
+                           0.7 * recorded.groupby("episode_id").y.max().sum())
+        self.assertLessEqual(silent.t_s.max(), as_of - (120 + rows.HORIZON_DAYS) * 86400)
+        # A booking made after as-of, for a client gone quiet before it, changes no label.
+        quiet = silent[silent.y == 1].episode_id.iloc[0]
+        ep = Episode.objects.get(pk=quiet)
+        later = Appointment.objects.filter(episode=ep).first()
+        later.pk, later.external_id = None, "booked-after-as-of"
+        later.start, later.booked_at = AS_OF + timedelta(days=10), AS_OF + timedelta(days=2)
+        later.status = "scheduled"
+        later.save()
+        again = rows.training_rows(from_django(self.practice.pk), as_of, step_days=14, silence_days=120)
+        pd.testing.assert_series_equal(silent.y.reset_index(drop=True), again.y.reset_index(drop=True))
 
     def test_too_few_events_keeps_default(self):
         row, n = store.fit_practice(self.practice, int(AS_OF.timestamp()), step_days=28)
