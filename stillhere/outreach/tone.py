@@ -317,7 +317,8 @@ PRESSURE += [r"\b(?:can't|cannot) wait (?:any|much) longer\b", r"\b(?:this|it) (
 # "required", time said to be short, scarcity ("before they all go").
 BLAME += [
     r"\bno shows?\b",
-    r"\b(?:records?|notes|system|file|register|diary) (?:shows?|indicates?|says|suggests?) (?:that )?you\b",
+    r"\b(?:records?|notes|system|file|register|diary) (?:shows?|indicates?|says|suggests?) (?:that )?you(?:'ve| have| had)?"
+    r" (?:\w+ ){0,2}(?:not|\w+n't|never|missed|cancel\w*|failed|skipped|been absent|stopped)\b",
     r"\b(?:has|have) been (?:noted|recorded|logged) that you\b", r"\b(?:noted|recorded|logged) on your (?:record|file|notes)\b",
     r"\bdespite (?:\w+ ){0,3}(?:reminders|attempts|letters|messages|calls|requests|texts|emails)\b",
     r"\byou(?:'ve| have|'re| are)? (?:been |keep |always |often |usually |constantly |regularly )(?:arriv\w*|turn\w* up"
