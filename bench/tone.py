@@ -13,8 +13,8 @@ store) against reading the stored one, each in its own process, interleaved.
     .venv/bin/python bench/tone.py [--wrong] [--no-cv] [--runs 3]
 
 --wrong lists the sentences the check got wrong (never for the fourth
-and fifth held-out sets, so nothing can be tuned on it; listing the others spends them
-too); --no-cv skips the cross-validation. Targets (issue 12): recall >= 0.95
+and fifth held-out sets, so nothing can be tuned on them; listing the
+others spends them too); --no-cv skips the cross-validation. Targets (issue 12): recall >= 0.95
 and precision >= 0.9 on each kind.
 """
 
