@@ -308,11 +308,54 @@ GUILT += [
     r"\bgiven up on (?:me|us|our)\b", r"\bcan't help feeling\b", r"\bno idea how much i\b", r"\bstings?\b",
 ]
 PRESSURE += [r"\b(?:can't|cannot) wait (?:any|much) longer\b", r"\b(?:this|it) (?:can't|cannot) wait\b"]
+# By meaning, for wording no list above holds (the embeddings round, see
+# bench/tone.py): blame as a record or a pattern held against the client
+# ("our notes indicate you...", "despite my reminders", "it's becoming a
+# habit"), lateness and skipping, the client's side of a bargain, work not
+# done or not made a priority; pressure as a deadline by the clock or the
+# close of business, a decision demanded one way or the other, a reply
+# "required", time said to be short, scarcity ("before they all go").
+BLAME += [
+    r"\bno shows?\b",
+    r"\b(?:records?|notes|system|file|register|diary) (?:shows?|indicates?|says|suggests?) (?:that )?you(?:'ve| have| had)?"
+    r" (?:\w+ ){0,2}(?:not|\w+n't|never|missed|cancel\w*|failed|skipped|been absent|stopped)\b",
+    r"\b(?:has|have) been (?:noted|recorded|logged) that you\b", r"\b(?:noted|recorded|logged) on your (?:record|file|notes)\b",
+    r"\bdespite (?:\w+ ){0,3}(?:reminders|attempts|letters|messages|calls|requests|texts|emails)\b",
+    r"\byou(?:'ve| have|'re| are)? (?:been |keep |always |often |usually |constantly |regularly )(?:arriv\w*|turn\w* up"
+    r"|show\w* up|com\w*|roll\w* in|running)(?: \w+){0,2} late\b",
+    r"\b(?:you|you've|you have)\b.*\bskip(?:s|ped|ping)?\b(?! the (?:questions?|forms?|bits?|parts?))",
+    r"\bskipp(?:ed|ing) (?:again|our|your|the (?:appointment|meeting|session)|appointments|sessions|meetings)\b",
+    r"\b(?:holding|keeping|doing) (?:up )?your (?:side|end|part|bit)\b", r"\byour (?:side|end|part) of the (?:deal|bargain|agreement)\b",
+    r"\b(?:keeps?|kept) happening\b", r"\b(?:becoming|become|turning into|turned into|getting to be) a (?:bit of a )?(?:pattern|habit)\b",
+    r"\bleft it (?:until|till|to|so|too) (?:the )?(?:last|late|\w+ minutes)", r"\beleventh hour\b",
+    r"\b(?:haven't|have not|hasn't|didn't|did not|never|not) (?:\w+ ){0,2}(?:done|completed|tried|practised|practiced"
+    r"|engaged with|looked at)(?: \w+){0,3} (?:homework|exercises|tasks|worksheets?|work we)\b",
+    r"\b(?:haven't|have not|not|aren't|weren't) (?:been )?putting (?:in )?(?:the|any|much|enough) (?:work|effort)\b",
+    r"\b(?:haven't|have not|not|never|didn't|did not) (?:been able to |really |yet )?(?:made? (?:our \w+|this|it|them|the work"
+    r"|our work|therapy|coming) (?:a |your )?priority|prioriti[sz]\w*)\b",
+    r"\byou(?:'ve| have)? (?:now |again |once again |yet again |gone and |just )(?:missed|skipped|cancelled|forgotten|forgot)\b",
+    r"\byou (?:keep|kept) (?:letting|leaving|pushing|putting|moving|skipping|arriving|turning|coming|dropping)\b",
+    r"\b(?:when|whenever|each time|every time) you (?:don't|do not|didn't|fail to) (?:\w+ )?(?:show|come|turn|attend|reply"
+    r"|respond|let|call|tell)\b",
+]
+PRESSURE_GUARDED += [
+    r"\b(?:earliest|first|soonest) (?:possible )?(?:opportunity|convenience|chance|moment)\b", r"\bclose of (?:business|play)\b",
+    r"\btime is (?:short|of the essence|tight|running short|pressing)\b", r"\bone way or (?:the )?an?other\b",
+    r"\b(?:need|want|require|must have|expect) (?:a |an |your )?(?:decision|answer|response|reply|yes or no|confirmation)"
+    r"(?: \w+){0,3} (?:by|before|within|today|now|this week)\b",
+    r"\b(?:reply|response|answer|decision|confirmation) (?:is|will be) (?:required|needed|expected)\b",
+    r"\b(?:we|i) (?:require|request) (?:a |an |your |written )?(?:reply|response|answer|decision|confirmation)\b",
+    r"\bwithout (?:further |more )?ado\b", r"\b(?:right|straight) (?:after|when) you (?:get|hear|see|receive)\b",
+    r"\bbefore (?:they|it|the (?:slots?|spaces?|places?|times?)) (?:all )?(?:go|goes|are gone|run out|fill)\b",
+]
+NEEDS_A_REQUEST_MORE = [r"\bbefore (?:\d|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon|midday"
+                        r"|the end of (?:the |this )?(?:day|week))\b"]
 THREAT += [r"\bthe (?:\w+ )?(?:slot|place|space|spot|time) (?:is|will be|'ll be|goes|will go) (?:gone|lost|taken"
            r"|released|given away|reallocated|offered)\b"]
 # Urgency words press only when something is asked of the reader: "book
 # quickly" does, "life can change quickly" does not.
 NEEDS_A_REQUEST = [r"\b(?:quickly|going fast|hurry|sooner|soonest|straight away|right away|right now|at once)\b"]
+NEEDS_A_REQUEST += NEEDS_A_REQUEST_MORE
 REQUEST_RE = re.compile(r"\b(?:you|your|please|reply|respond|call|ring|text|book|contact|confirm|decide|answer"
                         r"|let me know|get back|get in touch|come|hurry)\b")
 # One finding per sentence where two would say the same thing: an ultimatum
@@ -434,6 +477,8 @@ CLINICAL = [
     "lithium", "diazepam", "lorazepam", "quetiapine", "olanzapine", "aripiprazole", "risperidone", "prozac",
     "zoloft", "lexapro", "xanax", "valium", "meds", "prescription", "prescriptions", "psychosis", "psychotic",
     "wellbeing service", "iapt", "talking therapies",
+    # Medicine in plain words: on a lock screen "the new tablets" says as much as a drug's name.
+    "tablets", "pills", "medicine", "medicines", "dose", "dosage",
 ]
 # Diagnoses, symptoms and measure names: never useful in outreach, and on an
 # exposed channel they disclose health information.
@@ -494,6 +539,11 @@ DOOR_OPEN += [
     r"|alright|all right)\b",
     r"\byou(?:'re| are) (?:always )?free to (?:come back|return|resume|restart|continue|rebook|book|pick)\b",
 ]
+DOOR_OPEN += [
+    r"\b(?:i|we)(?:'ll| will) (?:still |always )?be (?:here|around|available)\b",
+    r"\bnothing (?:about this |here |of this )?is (?:final|set in stone)\b", r"\bnothing's final\b", r"\bisn't final\b",
+    r"\b(?:doesn't|does not|won't|will not) (?:shut|close) (?:any |the )?(?:doors?|anything)(?: off)?\b",
+]
 HOW_TO_REACH += [
     r"\bget(?:ting)? back in touch\b", r"\b(?:get hold of|get through to|catch) (?:me|us)\b",
     r"\b(?:on|at) (?:my|our|the) (?:mobile|landline|work number|office number|usual number)\b",
@@ -549,7 +599,7 @@ def _find(words: list[str], low: str) -> list[str]:
         pattern = r"(?<![\w-])" + re.escape(w) + (r"\w*" if w in ("psycholog", "psychiatr", "psychother",
                                                                    "diagnos", "depress", "suicid", "clinic", "schizophren", "dissociat",
                                                                    "session", "therap", "counsel", "symptom")
-                                                   else r"(?![\w])")
+                                                   else r"(?:s|es)?(?![\w])")  # "disorders", "moods"
         m = re.search(pattern, low)
         if m:
             hits.append(m.group(0))

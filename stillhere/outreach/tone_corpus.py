@@ -33,6 +33,10 @@ HELD_OUT_3 = CORPUS.with_name("tone_sentences_heldout3.csv")
 # whatever paraphrased those misses, and its own misses are never listed
 # (bench/tone.py --wrong skips it), so nothing was tuned on it.
 HELD_OUT_4 = CORPUS.with_name("tone_sentences_heldout4.csv")
+# Written in fresh wording before the round that tried sentence embeddings,
+# with more kind sentences that look risky; like the fourth, its misses are
+# never listed, so nothing is tuned on it.
+HELD_OUT_5 = CORPUS.with_name("tone_sentences_heldout5.csv")
 PROBLEM_KINDS = ("threat", "guilt", "blame", "fee", "pressure", "clinical")
 LINE_KINDS = ("door_open", "how_to_reach")
 CODE_TO_KIND = {"threat": "threat", "guilt": "guilt", "blame": "blame", "fee": "fee", "pressure": "pressure",

@@ -137,3 +137,33 @@ def test_medicines_and_symptoms_are_clinical_words_on_an_exposed_channel():
     for text in ("How are the antidepressants suiting you?", "Hope the flashbacks have eased."):
         codes = {f.code for f in tone.check(text + " The door is open; reply any time.", "sms")}
         assert codes & {"clinical-word", "clinical-detail"}, text
+
+
+@pytest.mark.parametrize("text,kind", [
+    ("The register says you haven't been in for a month.", "blame"),   # a record held against the client
+    ("Despite two letters and a call, nothing from you.", "blame"),
+    ("Missing Mondays is becoming a pattern.", "blame"),
+    ("You've been regularly turning up late.", "blame"),
+    ("Please phone back before noon.", "pressure"),                    # a deadline by the clock
+    ("Confirmation is required by return.", "pressure"),
+    ("I'll need an answer one way or the other.", "pressure"),
+])
+def test_blame_and_pressure_by_meaning_are_caught(text, kind):
+    assert kind in tone.hurts(text), text
+
+
+@pytest.mark.parametrize("text", [
+    "The register says you've moved house, thank you for letting us know.",
+    "Feel free to skip the forms before we meet.",
+    "No answer is needed, one way or the other.",
+])
+def test_their_kind_look_alikes_are_not_flagged(text):
+    assert tone.hurts(text) == {}, text
+
+
+def test_plain_medicine_words_and_plurals_are_clinical_on_a_text_but_not_in_an_email():
+    for text in ("Are the pills helping?", "Checking in from the eating disorders team."):
+        sms = {f.code for f in tone.check(text + " The door is open; reply any time.", "sms")}
+        assert sms & {"clinical-word", "clinical-detail"}, text
+    email = tone.check("Are the pills helping? The door is open; reply any time.", "email")
+    assert not tone.problems(email)
