@@ -316,7 +316,8 @@ def text(card: Card) -> str:
 def _fairness_lines(card: Card, by: str, kind: str, groups: list, warnings: list) -> list[str]:
     lines = [f"Fairness, by {by} ({card.fairness_of}):"]
     for g in groups:
-        lines.append(f"  {g.group}: {g.n:,} moments, {g.events} left; ranking {_n(g.auc)}{_ci(g.auc_ci)}; "
+        rank = "too few endings to judge its ranking" if g.auc is None else f"ranking {_n(g.auc)}{_ci(g.auc_ci)}"
+        lines.append(f"  {g.group}: {g.n:,} moments, {g.events} left; {rank}; "
                      f"predicted {g.mean:.1%}, observed {g.observed:.1%}{_ci(g.observed_ci, '{:.1%}')}.")
     return lines + (warnings or [f"No {kind} group is served clearly worse than the others."])
 

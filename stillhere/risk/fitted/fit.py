@@ -231,6 +231,7 @@ def top_signals(model: dict, rows, limit: int = 6) -> list[dict]:
     return [r for r in out if r["part"] > 0][:limit]
 
 
+MIN_GROUP_EVENTS = 10
 # A group is flagged when its ranking's whole interval lies below the
 # overall figure, or its observed rate's interval excludes what was predicted.
 def by_group(y, p, groups) -> list[dict]:
@@ -241,8 +242,10 @@ def by_group(y, p, groups) -> list[dict]:
     for g in sorted(set(groups.tolist()), key=str):
         i = groups == g
         yi, pi = y[i], p[i]
-        auc = _auc(yi, pi)
-        lo, hi = interval(yi, pi, _auc)
+        # A ranking of a handful of endings is noise: "too few to tell".
+        few = int(yi.sum()) < MIN_GROUP_EVENTS
+        auc = None if few else _auc(yi, pi)
+        lo, hi = (None, None) if few else interval(yi, pi, _auc)
         obs_lo, obs_hi = _rate_interval(int(yi.sum()), int(len(yi)))
         ranks_worse = hi is not None and not np.isnan(overall) and hi < overall
         mis = not (obs_lo <= float(pi.mean()) <= obs_hi)
