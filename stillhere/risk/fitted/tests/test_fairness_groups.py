@@ -13,7 +13,7 @@ from stillhere.clients.models import Client
 from stillhere.ingest.mapping import MappingError, parse_mapping
 from stillhere.ingest.tests.helpers import run_with_report, write
 from stillhere.risk.fitted import card, fit, rows
-from stillhere.risk.fitted.tests.test_fitted import synthetic_rows
+from stillhere.risk.fitted.tests.test_fitted import ModelDir, synthetic_rows
 from stillhere.test import BaseTestCase
 
 MAPPING = '[clients.groups]\ngender = "Gender"\ninsurer = "Insurer"\n'
@@ -85,7 +85,7 @@ class GroupImportTests(BaseTestCase):
         self.assertIn("at most 5", str(e.exception))
 
 
-class GroupReportTests(BaseTestCase):
+class GroupReportTests(ModelDir, BaseTestCase):
     def test_the_fit_reports_each_imported_group_and_never_learns_from_it(self):
         data = synthetic_rows(default_knows=False)
         rng = np.random.default_rng(1)
@@ -120,6 +120,13 @@ class GroupReportTests(BaseTestCase):
         text = card.text(c)
         self.assertIn("Fairness, by insurer", text)
         self.assertIn("Aviva:", text)
+        # The director's page: the same table and warning, under its own heading.
+        self.login(self.dora)
+        r = self.client.get("/practice/model/")
+        self.assertContains(r, "Is it fair across age groups and the groups the practice imported?")
+        self.assertContains(r, "<h3>By insurer</h3>", html=False)
+        self.assertContains(r, "By insurer, on the held-out weeks")
+        self.assertContains(r, "clients recorded as Aviva (insurer)")
 
 
 class AgeBandTests(BaseTestCase):
