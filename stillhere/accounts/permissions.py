@@ -43,4 +43,8 @@ def get_client_or_404(membership: Membership, code) -> Client:
     except (Client.DoesNotExist, ValueError):
         raise Http404("No such client.")
     client.practice = membership.practice  # the same practice (filtered on it): no query to read it again
+    # Which member this object was fetched for, through this function: a
+    # part of the same page (the measures section) may use it as it is
+    # instead of fetching it again (measures_tags.py).
+    client.checked_for = (membership.pk, membership.role)
     return client

@@ -90,59 +90,77 @@ def lock(using: str = "default") -> None:
 
 def append(event, using: str = "default") -> None:
     """Seal `event` to the end of the chain and insert it, under the chain's lock."""
-    from stillhere.audit.models import AuditChainHead, AuditEvent
-
-    with transaction.atomic(using=using):
-        lock(using)
-        last = AuditEvent.objects.using(using).order_by("-seq").values("seq", "hash").first()
-        key_id, key = signing_key()
-        if event.created is None:
-            event.created = timezone.now()
-        # What the database will hand back: JSON round-tripped.
-        event.data = json.loads(json.dumps(event.data or {}))
-        event.seq = (last["seq"] if last else 0) + 1
-        event.prev_hash = last["hash"] if last else ""
-        event.key_id = key_id
-        event.client_ref = pseudonym(event.client_id, key)
-        event.hash = seal_row(event, key)
-        event._save_unchained(using)
-        AuditChainHead.objects.using(using).bulk_create(
-            [AuditChainHead(pk=1, seq=event.seq, hash=event.hash)],
-            update_conflicts=True, unique_fields=["id"], update_fields=["seq", "hash"])
+    append_many([event], using=using)
 
 
 def append_many(events, using: str = "default") -> None:
     """Seal several events to the end of the chain, in order, under one lock.
 
-    The same chain `append` makes, one row after another, but read once,
-    inserted in one statement and the head moved once: the tick writes an
-    audit row per message it sends and would otherwise pay a lock, a read and
-    two writes for each."""
-    from django.db.models import QuerySet
-
-    from stillhere.audit.models import AuditChainHead, AuditEvent
-
+    The chain is read once, the rows inserted in one statement and the head
+    moved once: the tick writes an audit row per message it sends, and a
+    page that audits two accesses would otherwise pay a lock, a read and two
+    writes for each. On PostgreSQL the rows and the head are written by one
+    statement: every page a person opens audits it, so each round trip to
+    the database counts under load."""
     if not events:
         return
     with transaction.atomic(using=using):
         lock(using)
+        from stillhere.audit.models import AuditEvent
+
         last = AuditEvent.objects.using(using).order_by("-seq").values("seq", "hash").first()
         key_id, key = signing_key()
         seq, prev = (last["seq"], last["hash"]) if last else (0, "")
         for event in events:
             if event.created is None:
                 event.created = timezone.now()
+            # What the database will hand back: JSON round-tripped.
             event.data = json.loads(json.dumps(event.data or {}))
             seq += 1
             event.seq, event.prev_hash, event.key_id = seq, prev, key_id
             event.client_ref = pseudonym(event.client_id, key)
             event.hash = prev = seal_row(event, key)
+        _insert(events, seq, prev, using)
+
+
+def _insert(events, seq: int, hash_: str, using: str) -> None:
+    """Insert the sealed `events` and move the chain head to (seq, hash_)."""
+    from django.db.models import QuerySet
+
+    from stillhere.audit.models import AuditChainHead, AuditEvent
+
+    conn = connections[using]
+    if conn.vendor != "postgresql":
         # The model's own manager refuses bulk inserts (a row must be chained);
         # these are, so the plain QuerySet's insert is used.
         QuerySet.bulk_create(AuditEvent.objects.using(using).all(), events, batch_size=500)
         AuditChainHead.objects.using(using).bulk_create(
-            [AuditChainHead(pk=1, seq=seq, hash=prev)],
+            [AuditChainHead(pk=1, seq=seq, hash=hash_)],
             update_conflicts=True, unique_fields=["id"], update_fields=["seq", "hash"])
+        return
+    meta = AuditEvent._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    head = AuditChainHead._meta.db_table
+    for start in range(0, len(events), 500):
+        chunk = events[start:start + 500]
+        moves_head = start + 500 >= len(events)
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        params = [f.get_db_prep_save(getattr(e, f.attname), conn) for e in chunk for f in fields]
+        insert = (f'INSERT INTO {meta.db_table} ({", ".join(conn.ops.quote_name(f.column) for f in fields)}) '
+                  f'VALUES {", ".join([row] * len(chunk))} RETURNING id')
+        if moves_head:
+            sql = (f"WITH ev AS ({insert}) INSERT INTO {head} (id, seq, hash) VALUES (1, %s, %s) "
+                   "ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash "
+                   "RETURNING (SELECT array_agg(id ORDER BY id) FROM ev)")
+            params += [seq, hash_]
+        else:
+            sql = f"WITH ev AS ({insert}) SELECT array_agg(id ORDER BY id) FROM ev"
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            ids = cur.fetchone()[0]
+        for e, pk in zip(chunk, ids):
+            e.pk = pk
+            e._state.adding, e._state.db = False, using
 
 
 @dataclass

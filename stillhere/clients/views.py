@@ -7,6 +7,7 @@ from django.utils import timezone
 from stillhere.accounts.decorators import member_required
 from stillhere.accounts.permissions import get_client_or_404, visible_clients, visible_episodes
 from stillhere.audit.events import ClientListViewed, ClientsSearched, ClientViewed, TodayViewed, record
+from stillhere.audit.events import batch as audit_batch
 
 from stillhere.engagement.overrides import CHOOSABLE as OVERRIDE_CHOICES
 
@@ -38,14 +39,16 @@ def client_list(request):
 def client_detail(request, code):
     m = request.membership
     client = get_client_or_404(m, code)
-    record(ClientViewed(practice=m.practice, actor=request.user, client=client))
-    episodes = visible_episodes(m).filter(client=client)
-    return render(request, "clients/detail.html", {
-        "client": client,
-        "timelines": episode_timelines(episodes),
-        "tz": m.practice.timezone,
-        "override_choices": [(s.value, s.label) for s in OVERRIDE_CHOICES],
-    })
+    # The page and its measures section each audit their access: one write.
+    with audit_batch():
+        record(ClientViewed(practice=m.practice, actor=request.user, client=client))
+        episodes = visible_episodes(m).filter(client=client)
+        return render(request, "clients/detail.html", {
+            "client": client,
+            "timelines": episode_timelines(episodes),
+            "tz": m.practice.timezone,
+            "override_choices": [(s.value, s.label) for s in OVERRIDE_CHOICES],
+        })
 
 
 @member_required

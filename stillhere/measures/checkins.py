@@ -60,9 +60,10 @@ def sessions_since_check(sessions) -> tuple[int, date | None]:
     return since, last
 
 
-def checkin_statuses(episodes, now: datetime, practice) -> dict[int, CheckinStatus]:
-    """CheckinStatus per episode id, in a fixed handful of queries however many episodes."""
-    cfg = config_for(practice)
+def checkin_statuses(episodes, now: datetime, practice, cfg=None) -> dict[int, CheckinStatus]:
+    """CheckinStatus per episode id, in a fixed handful of queries however many
+    episodes (`cfg`: the practice's measures settings, when the caller has read them)."""
+    cfg = cfg or config_for(practice)
     alliance_codes = [i.code for i in cfg.registry if i.kind == ALLIANCE]
     eps = list(episodes.annotate(next_session=Min("appointments__start", filter=Q(
         appointments__status=Appointment.Status.SCHEDULED, appointments__start__gte=now)))

@@ -68,7 +68,7 @@ def panel_context(membership, client, *, form: EntryForm | None = None, message:
             charts.append(build_chart(inst, series, [a for a in points if a.instrument == inst.code], population))
 
     open_eps = visible_episodes(membership).filter(client=client, ended__isnull=True).order_by("-started")
-    statuses = checkin_statuses(open_eps[:1], now, practice) if open_eps.exists() else {}
+    statuses = checkin_statuses(open_eps[:1], now, practice, cfg)
     checkin = next(iter(statuses.values()), None)
     own = CheckinInterval.objects.filter(client=client).first()
     default = cfg.registry.get("SRS") or next(iter(cfg.registry))
