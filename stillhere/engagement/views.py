@@ -10,7 +10,8 @@ from django.utils import timezone
 from stillhere.accounts.decorators import member_required
 from stillhere.audit.events import InboxViewed, record
 
-from .inbox import GROUP_TITLES, KIND_OF, KIND_WORDS, KINDS, cards, filtered, needs_attention, recent_changes
+from .inbox import (GROUP_TITLES, KIND_OF, KIND_WORDS, KINDS, SAFETY, cards, filtered, needs_attention,
+                    recent_changes)
 from .rescan import last_checked
 
 
@@ -44,6 +45,30 @@ def inbox_summary(m, items, clinician, kind) -> dict:
     }
 
 
+# A heading shows its most urgent clients first and at most this many on the
+# whole page (a director's practice can have thousands: nobody reads them
+# all, and rendering them took seconds); "Show all" opens that heading alone,
+# a page at a time. Safety checks are never cut: they must not wait unseen.
+PER_HEADING = 25
+PER_PAGE = 50
+
+
+def heading_page(rows: list, group: int, kind: str, page: int) -> tuple[list, int, int]:
+    """The cards a heading shows: (shown, first shown's number, pages)."""
+    if group == SAFETY:
+        return rows, 1, 1
+    if not kind:
+        return rows[:PER_HEADING], 1, 1
+    pages = max(1, -(-len(rows) // PER_PAGE))
+    page = min(max(page, 1), pages)
+    return rows[(page - 1) * PER_PAGE:page * PER_PAGE], (page - 1) * PER_PAGE + 1, pages
+
+
+def _page_number(params) -> int:
+    raw = params.get("page", "")
+    return int(raw) if raw.isdigit() and len(raw) < 6 else 1
+
+
 @member_required
 def inbox(request):
     m = request.membership
@@ -54,19 +79,28 @@ def inbox(request):
     clinician, kind = inbox_filter(m, request.GET)
     summary = inbox_summary(m, items, clinician, kind)
     changes = recent_changes(m, now) if not (clinician or kind) else []
+    page = _page_number(request.GET)
+    groups, shown_cards = [], []
+    for title, rows in ((t, list(r)) for t, r in groupby(summary["cards"], key=lambda c: c.group_title)):
+        shown, first, pages = heading_page(rows, rows[0].group, kind, page)
+        shown_cards += shown
+        groups.append({"title": title, "key": KIND_OF[rows[0].group], "rows": shown, "total": len(rows),
+                       "first": first, "last": first + len(shown) - 1, "pages": pages,
+                       "page": (first - 1) // PER_PAGE + 1})
+    # Only the clients the page shows were seen.
     record(InboxViewed(practice=m.practice, actor=request.user, count=summary["count"],
-                       clients=list(summary["cards"]) + list(changes)))
-    groups = [(title, KIND_OF[rows[0].group], rows) for title, rows in
-              ((t, list(r)) for t, r in groupby(summary["cards"], key=lambda c: c.group_title))]
+                       clients=shown_cards + list(changes)))
     clinicians = []
     if m.sees_whole_practice:
         clinicians = list(m.practice.members.filter(role__in=["clinician", "director"]).select_related("user")
                           .order_by("user__first_name", "user__last_name", "id"))
     query = urlencode({k: v for k, v in (("clinician", clinician or ""), ("kind", kind)) if v})
+    for g in groups:
+        g["all"] = "?" + urlencode({k: v for k, v in (("clinician", clinician or ""), ("kind", g["key"])) if v})
     return render(request, "engagement/inbox.html", summary | {
         "groups": groups, "changes": changes, "now": now,
         "tz": m.practice.timezone, "clinicians": clinicians, "clinician": clinician, "kind": kind,
-        "back": "/?" + query if query else "/", "filter_key": (clinician, kind),
+        "back": "/?" + query if query else "/", "filter_key": (clinician, kind, page), "per_page": PER_PAGE,
         "last_checked": last_checked(m.practice, now),
     })
 

@@ -81,3 +81,40 @@ class PageQueriesTestCase(BaseTestCase):
 
     def test_the_practice_page(self):
         self.counts_at_two_sizes(self.dora, lambda c: reverse("analytics:practice") + "?start=2025-01-01&end=2026-01-12")
+
+
+class LongInboxTestCase(PageQueriesTestCase):
+    """A director's practice can hold thousands of clients needing attention:
+    each heading shows its most urgent 25 and a link to all of them, a page of
+    50 at a time; safety checks are never cut."""
+
+    def test_a_heading_shows_the_most_urgent_few_and_a_link_to_all_of_them(self):
+        from stillhere.engagement import views
+
+        self.add_clients(60, 0)
+        self.login(self.dora)
+        page = self.client.get(reverse("engagement:inbox")).content.decode()
+        heading = [line for line in page.splitlines() if "most urgent of" in line]
+        self.assertTrue(heading, "no heading was cut at 60 clients")
+        self.assertIn(f"The {views.PER_HEADING} most urgent of", heading[0])
+        link = heading[0].split('href="')[1].split('"')[0].replace("&amp;", "&")
+        kind = link.split("kind=")[1]
+        whole = self.client.get(reverse("engagement:inbox") + link).content.decode()
+        total = int(heading[0].split("most urgent of ")[1].split(".")[0])
+        self.assertEqual(whole.count('class="inbox-card"'), min(total, views.PER_PAGE))
+        if total > views.PER_PAGE:
+            self.assertIn(f"Page 1 of {-(-total // views.PER_PAGE)}", whole)
+            rest = self.client.get(reverse("engagement:inbox") + link + "&page=2").content.decode()
+            self.assertEqual(rest.count('class="inbox-card"'), min(total - views.PER_PAGE, views.PER_PAGE))
+            self.assertIn(f"{views.PER_PAGE + 1}–", rest)
+        self.assertIn(kind, views.KINDS)
+
+    def test_safety_checks_are_never_cut(self):
+        from stillhere.engagement import views
+        from stillhere.engagement.inbox import SAFETY
+
+        rows = list(range(80))
+        self.assertEqual(views.heading_page(rows, SAFETY, "", 1)[0], rows)
+        self.assertEqual(len(views.heading_page(rows, SAFETY + 1, "", 1)[0]), views.PER_HEADING)
+        self.assertEqual(views.heading_page(rows, SAFETY + 1, "quiet", 2)[0], rows[50:80])
+        self.assertEqual(views.heading_page(rows, SAFETY + 1, "quiet", 99)[0], rows[50:80])   # past the end: the last page
