@@ -232,14 +232,17 @@ def weights_for(practice) -> Weights:
                    use_age=use_age, extra=dict(w.get("extra") or {}))
 
 
-def refit(practice, now: datetime):
-    """Fit and judge on everything before `now`; store the try."""
+def refit(practice, now: datetime, src=None):
+    """Fit and judge on everything before `now`; store the try. `src`: the
+    practice's portable sources (noshow.portable), when the caller has them."""
     from stillhere.features.sources import from_django
 
     from .models import NoShowCalibration
 
     offset = int(now.astimezone(practice.tz).utcoffset().total_seconds())
-    frame = scored_history(noshow.portable(from_django(practice.id)), int(now.timestamp()), "booking", offset,
+    if src is None:
+        src = noshow.portable(from_django(practice.id))
+    frame = scored_history(src, int(now.timestamp()), "booking", offset,
                            replace(DEFAULT, use_age=practice.age_in_noshow_risk), signal_names(practice))
     fit = judge(frame)
     w = fit.weights
@@ -250,7 +253,7 @@ def refit(practice, now: datetime):
         observed_rate=fit.observed_rate)
 
 
-def refit_if_due(practice, now: datetime):
+def refit_if_due(practice, now: datetime, src=None):
     """Refit once a week, or at once while the last try found too little
     history to judge: called by the morning scan and after an import, so a
     practice's own rate takes over as soon as its history is long enough."""
@@ -259,7 +262,7 @@ def refit_if_due(practice, now: datetime):
     last = NoShowCalibration.objects.filter(practice=practice).order_by("-fitted_at").first()
     if last is not None and last.n_held_out and now - last.fitted_at < REFIT_AFTER:
         return None
-    return refit(practice, now)
+    return refit(practice, now, src)
 
 
 __all__ = ["judge", "fit_weights", "predict", "scored_history", "history_moments", "weights_for", "refit",
