@@ -80,6 +80,8 @@ def load_practice(practice: Practice, clinicians: pd.DataFrame, clients: pd.Data
 
     report = ImportReport(kind="simulator")
     writer = Writer(practice, report, source="simulator")
+    writer.clinicians.prepare([(str(r["clinician"]).lower(), _text(r.get("name")))
+                               for r in clinicians.to_dict("records")])
     for r in clinicians.to_dict("records"):
         writer.clinicians.resolve(str(r["clinician"]).lower(), _text(r.get("name")))
     for batch in _chunks(clients):

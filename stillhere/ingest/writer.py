@@ -14,6 +14,7 @@ emptied in the export empties the field on re-import.
 import hashlib
 import json
 from datetime import date, datetime, timezone
+from types import SimpleNamespace
 
 from django.db import connection
 from django.db.models import Max, Min, Q
@@ -165,7 +166,10 @@ class Writer:
             self.client_pk[r["external_id"]] = pk
         # Names are encrypted: the bulk insert skips the model's own writes, so
         # the name index (what search reads) is written here, in the same transaction.
-        index_clients([Client(pk=pk, practice_id=self.p.pk, **{k: v for k, v in r.items() if k in NAME_SOURCES})
+        # (Plain records, not Client objects: building a model instance cost more than its digests.)
+        index_clients([SimpleNamespace(pk=pk, practice_id=self.p.pk, external_id=r["external_id"],
+                                       first_name=r.get("first_name", ""), last_name=r.get("last_name", ""),
+                                       preferred_name=r.get("preferred_name", ""))
                        for r, pk in zip(recs, ids)], fresh=True)
 
     def _update_clients(self, changed: list[tuple]) -> None:
@@ -262,6 +266,7 @@ class Writer:
         self._client_pks(r["client"] for _, r in batch)
         self._load_episodes(self.client_pk[r["client"]] for _, r in batch if r["client"] in self.client_pk)
         new, changed = [], []
+        self.clinicians.prepare({(r["clinician"], r.get("clinician_name", "")) for _, r in batch})
         for line, r in batch:
             client = self.client_pk.get(r["client"])
             if client is None:
@@ -314,6 +319,7 @@ class Writer:
             rows.append((line, ext, r))
 
         self._client_pks(r["client"] for _, _, r in rows)
+        self.clinicians.prepare({(r["clinician"], r.get("clinician_name", "")) for _, _, r in rows})
         self._add_named_clients(rows, label)
         existing = self._existing_appointments([ext for _, ext, _ in rows])
         self._load_episodes(self.client_pk[r["client"]] for _, _, r in rows if r["client"] in self.client_pk)
@@ -334,11 +340,10 @@ class Writer:
             clinician = self.clinicians.resolve(r["clinician"], r.get("clinician_name", ""))
             self.checks.appointment(label, line, r)
             self.appt_label = label
-            day = r["start"].astimezone(self.tz).date()
             if r.get("episode"):
                 e = self.episode_ext.get(r["episode"])
                 if e is None:
-                    e = self._new_episode(client, clinician, day, r["episode"])
+                    e = self._new_episode(client, clinician, r["start"].astimezone(self.tz).date(), r["episode"])
                 elif e["client_id"] != client:
                     self.report.problem(label, line, "episode_id", r["episode"],
                                         "this episode belongs to another client")
@@ -346,7 +351,7 @@ class Writer:
             else:
                 e = self.episode_by_id.get(old["episode_id"]) if old else None
                 if not (e and e["client_id"] == client and e["clinician_id"] == clinician):
-                    e = self._episode_for(client, clinician, day)
+                    e = self._episode_for(client, clinician, r["start"].astimezone(self.tz).date())
             values = {k: r[k] for k in APPT_FIELDS if k in r}
             if old is None:
                 new.append((e, ext, values))

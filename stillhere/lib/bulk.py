@@ -18,7 +18,6 @@ later is written the same way with nothing to change here.
 
 from datetime import date, datetime, timezone
 from enum import Enum
-from functools import lru_cache
 
 from django.db import connection, models
 from django.utils import timezone as dj_timezone
@@ -33,14 +32,23 @@ PLAIN = (models.CharField, models.TextField, models.IntegerField, models.Positiv
          models.FloatField, models.ForeignKey, models.OneToOneField, models.BigAutoField, models.AutoField)
 
 
-@lru_cache(maxsize=65_536)   # an export's times repeat (a start hour): text made once per value
-def _sqlite_datetime(value):
-    """What Django stores in SQLite for an aware datetime (naive UTC text), without its per-call overhead."""
+def sqlite_datetime(value):
+    """What Django stores in SQLite for a datetime (naive UTC text, as its
+    adapt_datetimefield_value gives), without its per-call overhead: the one
+    adapter of the bulk writes here and of lib/rowcopy.py. The importer's
+    times are already UTC (values.moment), so most need no conversion."""
     if value is None:
         return None
-    if value.tzinfo is not None:
+    tz = value.tzinfo
+    if tz is timezone.utc:
+        return value.isoformat(" ")[:-6]   # "… 17:00:00+00:00" without its "+00:00"
+    if tz is not None:
         value = value.astimezone(timezone.utc).replace(tzinfo=None)
     return value.isoformat(" ")
+
+
+def sqlite_date(value):
+    return value.isoformat() if value is not None else None
 
 
 def _choice(value):
@@ -54,9 +62,9 @@ def _prep(field):
     if kind in PLAIN:
         return _choice if field.choices else None
     if kind is models.DateTimeField:
-        return _sqlite_datetime if sqlite else None
+        return sqlite_datetime if sqlite else None
     if kind is models.DateField:
-        return (lambda v: v.isoformat() if v is not None else None) if sqlite else None
+        return sqlite_date if sqlite else None
     if kind is models.UUIDField:
         return (lambda v: v.hex if v is not None else None) if sqlite else None
     if isinstance(field, (EncryptedCharField, EncryptedTextField)):   # empty stays empty, as the field says
@@ -94,8 +102,11 @@ class Table:
         self.name = model._meta.db_table
         self.attnames = [f.attname for f in fields]
         self._defaults = [_default(f) for f in fields]   # a blind index is worked out below
-        self._preps = [(i, p) for i, p in enumerate(None if isinstance(f, BlindIndexField) else _prep(f)
-                                                    for f in fields) if p is not None]
+        self._attset = frozenset(self.attnames)
+        preps = [None if isinstance(f, BlindIndexField) else _prep(f) for f in fields]
+        # A choice's value needs preparing only when it is the enum member: tested inline in row().
+        self._choices = [i for i, p in enumerate(preps) if p is _choice]
+        self._preps = [(i, p) for i, p in enumerate(preps) if p is not None and p is not _choice]
         self._indexes = [(i, f.kind, meta.get_field(f.source).attname) for i, f in enumerate(fields)
                          if isinstance(f, BlindIndexField)]
 
@@ -104,9 +115,13 @@ class Table:
         C where it can, Python only for the values that need preparing."""
         get = values.get
         out = [get(a, _ABSENT) for a in self.attnames]
-        if _ABSENT in out:
+        if not self._attset <= values.keys():
             defaults = self._defaults
             out = [defaults[i]() if v is _ABSENT else v for i, v in enumerate(out)]
+        for i in self._choices:
+            v = out[i]
+            if v.__class__ is not str and isinstance(v, Enum):
+                out[i] = v.value
         for i, prep in self._preps:
             out[i] = prep(out[i])
         for i, kind, source in self._indexes:

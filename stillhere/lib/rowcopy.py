@@ -16,11 +16,12 @@ from django.db import connection
 from stillhere.lib import bulk
 
 
-def _sqlite_value(ops, v):
+def _sqlite_value(v):
+    """One value as SQLite stores it, through the bulk writer's own adapters."""
     if isinstance(v, datetime):
-        return ops.adapt_datetimefield_value(v)
+        return bulk.sqlite_datetime(v)
     if isinstance(v, date):
-        return ops.adapt_datefield_value(v)
+        return bulk.sqlite_date(v)
     if isinstance(v, (list, dict)):
         return json.dumps(v)
     return v
@@ -29,7 +30,6 @@ def _sqlite_value(ops, v):
 def _adapted(rows: list[tuple], sqlite: bool) -> list[tuple]:
     """The rows with each column adapted by the kind of its first value: a
     column of one repeated datetime (as_of, created) is adapted once."""
-    ops = connection.ops
     cols = list(zip(*rows))
     out = []
     for col in cols:
@@ -38,9 +38,9 @@ def _adapted(rows: list[tuple], sqlite: bool) -> list[tuple]:
             col = [None if v is None else json.dumps(v) for v in col]
         elif sqlite and isinstance(first, (datetime, date)):
             if all(v is first for v in col):
-                col = [_sqlite_value(ops, first)] * len(col)
+                col = [_sqlite_value(first)] * len(col)
             else:
-                col = [_sqlite_value(ops, v) for v in col]
+                col = [_sqlite_value(v) for v in col]
         out.append(col)
     return list(zip(*out))
 
