@@ -56,7 +56,8 @@ def _compiled(backend, key, build):
                 raise ValueError("the query does not depend on the as-of time")
             # Arithmetic done in Python on the sentinel (instead of in the
             # expression) would leave a number the swap cannot find.
-            near = {int(n) for n in re.findall(r"\d{10}", sql)
+            # Whole numbers only: a weight such as 0.81319213630 holds ten digits too.
+            near = {int(n) for n in re.findall(r"(?<![\w.])\d{10}(?![\w.])", sql)
                     if abs(int(n) - SENTINEL) < 20 * 365 * 86400} - {SENTINEL}
             if near:
                 raise ValueError(f"as-of time used outside the expression: {sorted(near)}")

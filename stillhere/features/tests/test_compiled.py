@@ -28,3 +28,16 @@ class CompiledTestCase(BaseTestCase):
         with pytest.raises(ValueError, match="outside the expression"):
             compiled.run(src.backend, "bad", lambda t: episode_features(src, t).filter(
                 lambda f: f.as_of_s > t - 86400), 1767225600)
+
+    def test_a_weight_whose_digits_look_like_a_time_is_not_mistaken_for_one(self):
+        """A fitted weight such as 0.8131921363 holds ten digits near the
+        stand-in time; it is a weight, not arithmetic on the time."""
+        import ibis
+
+        src = from_django(self.riverside.id)
+        compiled.clear()
+        weight = (compiled.SENTINEL + 354_143_586) / 1e10   # 0.8131921363
+        T = int(datetime(2026, 1, 20, tzinfo=timezone.utc).timestamp())
+        got = compiled.run(src.backend, "weighted", lambda t: episode_features(src, t).mutate(
+            w=ibis.literal(weight) * 1.0), T)
+        self.assertFalse(got.empty)
