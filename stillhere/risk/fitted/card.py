@@ -239,7 +239,7 @@ def _limits(card: Card) -> list[str]:
     ]
     if card.fitted and card.held_out_rows:
         out.append(f"It was judged on {card.held_out_rows:,} past moments in the most recent weeks, with "
-                   f"{card.events} endings without goodbye among them: the ranges show how much the figures "
+                   f"{card.events:,} endings without goodbye among them: the ranges show how much the figures "
                    "could move by chance.")
     out.append("It can only use what is recorded here: a client's life outside the sessions is invisible to it.")
     return out
@@ -285,7 +285,7 @@ def text(card: Card) -> str:
     if card.window_start and card.rows:
         lines.append(f"Learned from {card.window_start:%d %b %Y} to {card.window_end:%d %b %Y}"
                      + (f"; judged on the weeks from {card.held_out_from:%d %b %Y}" if card.held_out_from else "")
-                     + f" ({card.held_out_rows:,} of {card.rows:,} past moments, {card.events} endings without "
+                     + f" ({card.held_out_rows:,} of {card.rows:,} past moments, {card.events:,} endings without "
                        "goodbye).")
     elif card.window_start:
         lines.append(f"Looked at the history from {card.window_start:%d %b %Y} to {card.window_end:%d %b %Y}: "
@@ -317,7 +317,7 @@ def _fairness_lines(card: Card, by: str, kind: str, groups: list, warnings: list
     lines = [f"Fairness, by {by} ({card.fairness_of}):"]
     for g in groups:
         rank = "too few endings to judge its ranking" if g.auc is None else f"ranking {_n(g.auc)}{_ci(g.auc_ci)}"
-        lines.append(f"  {g.group}: {g.n:,} moments, {g.events} left; {rank}; "
+        lines.append(f"  {g.group}: {g.n:,} moments, {g.events:,} left; {rank}; "
                      f"predicted {g.mean:.1%}, observed {g.observed:.1%}{_ci(g.observed_ci, '{:.1%}')}.")
     return lines + (warnings or [f"No {kind} group is served clearly worse than the others."])
 
