@@ -14,6 +14,7 @@ from datetime import timezone as dt_timezone
 import pandas as pd
 
 from stillhere.clients.models import Appointment, Client, Episode
+from stillhere.lib.crypto import decrypt_many
 
 FIELDS = ["client_id", "episode_id", "state", "state_since", "state_reason", "risk", "band", "reasons",
           "safety_check", "upcoming"]
@@ -31,7 +32,7 @@ def records(practice, frame: pd.DataFrame, ahead: pd.DataFrame) -> list[dict]:
     episode_ext = dict(Episode.objects.filter(practice=practice, pk__in=ids).exclude(external_id="")
                        .values_list("id", "external_id")) if len(ids) <= 2000 else dict(
         Episode.objects.filter(practice=practice).exclude(external_id="").values_list("id", "external_id"))
-    client_ext = dict(Client.objects.filter(practice=practice).values_list("id", "external_id"))
+    client_ext = _record_numbers(practice, set(frame["client_id"].tolist()))
     out = pd.DataFrame({
         "client_id": frame["client_id"].map(client_ext).fillna("").astype(str),
         "episode_id": [episode_ext.get(e) or str(e) for e in ids],
@@ -45,6 +46,25 @@ def records(practice, frame: pd.DataFrame, ahead: pd.DataFrame) -> list[dict]:
         "upcoming": _upcoming(practice, ids, ahead),
     })
     return out[FIELDS].to_dict("records")
+
+
+def _record_numbers(practice, wanted: set) -> dict:
+    """{client id: their record number} for the clients in `wanted` only.
+
+    Record numbers are stored encrypted, and decrypting is most of the
+    cost (about 60 µs each): a practice of 100,000 clients has some 60,000
+    in a scan, and every other client's number was decrypted for nothing.
+    The ciphertexts are read as stored and only the wanted ones opened,
+    the field's own decrypt with the keys looked up once (decrypt_many)."""
+    from django.db import connection
+
+    table = Client._meta.db_table
+    column = Client._meta.get_field("external_id").column
+    with connection.cursor() as cur:
+        cur.execute(f'SELECT id, "{column}" FROM "{table}" WHERE practice_id = %s', [practice.pk])
+        rows = cur.fetchall()
+    rows = [(pk, value) for pk, value in rows if pk in wanted]
+    return dict(zip((pk for pk, _ in rows), decrypt_many(value for _, value in rows)))
 
 
 def _upcoming(practice, ids: list, ahead: pd.DataFrame) -> list[list[dict]]:

@@ -67,6 +67,47 @@ def noshow_scores(src: Sources, as_of_s: int, weights: noshow.Weights = noshow.D
     return noshow.scores(src, upcoming(src, as_of_s), weights, utc_offset_s).select(NOSHOW_COLUMNS)
 
 
+def scan_copy(src: Sources, as_of_s: int, key: tuple, with_signals: bool = True):
+    """For a scan in the operational database (SQLite or PostgreSQL): the
+    few facts its no-show scores read, worked out there and copied into an
+    in-process DuckDB (noshow.portable says why DuckDB). Not every
+    appointment of the practice, as portable copies them (at 100,000
+    clients, a million rows through Python on every scan): the upcoming
+    appointments themselves and each client's history summed up per
+    episode as of the scan's moment (noshow.history_by_episode), both plain
+    filters and group-bys in the database, compiled once per `key`.
+
+    Returns (sources, upcoming appointments without their as_of_s, the
+    histories), all in the DuckDB: noshow.scores(sources, upcoming with
+    as_of_s, history=histories) gives exactly what it gives over a copy of
+    every appointment (tested in engagement/tests/test_scan_noshow.py)."""
+    import pyarrow as pa
+
+    con = ibis.duckdb.connect()
+
+    def put(name, df, t):
+        con.con.register(name, pa.Table.from_pandas(df[list(t.columns)], schema=t.schema().to_pyarrow(),
+                                                     preserve_index=False))
+        return con.table(name)
+
+    def at(name, build):
+        return put(name, compiled.run(src.backend, (*key, name), build, as_of_s), build(compiled.SENTINEL))
+
+    def copy(name, t):
+        return put(name, noshow.frame(t, (*key, name)), t)
+
+    if src.bookings is not None:
+        src = replace(src, appointments=src.bookings)
+    moments = at("moments", lambda t: upcoming(src, t).drop("as_of_s"))
+    history = at("history", lambda t: noshow.history_by_episode(src, t))
+    clients = src.clients.select("client_id", *(["birth_s"] if "birth_s" in src.clients.columns else []))
+    rem, sig = src.reminders, getattr(src, "signals", None) if with_signals else None
+    local = replace(src, appointments=None, episodes=copy("episodes", src.episodes.select("episode_id", "client_id")),
+                    clients=copy("clients", clients), reminders=None if rem is None else copy("reminders", rem),
+                    signals=None if sig is None else copy("signals", sig), backend=con)
+    return local, moments, history
+
+
 def scan_frames(src: Sources, as_of_s: int, key: tuple, rules: Rules = Rules(), utc_offset_s: int = 0,
                 weights: noshow.Weights = noshow.DEFAULT):
     """Run the scan, each query compiled once per `key` (features/compiled.py).
@@ -76,16 +117,18 @@ def scan_frames(src: Sources, as_of_s: int, key: tuple, rules: Rules = Rules(), 
     nkey = ("noshow", *key, utc_offset_s, weights.key())
     build = lambda t: noshow_scores(src, t, weights, utc_offset_s)  # noqa: E731
     if src.backend.name != "duckdb":
-        # The no-show score runs in an in-process DuckDB over a copy of the
-        # few columns it reads (noshow.portable says why).
+        # The no-show score runs in an in-process DuckDB over the few facts
+        # it reads, summed up in the database first (scan_copy says why).
         rows = compiled.run(src.backend, ("episodes", *key), lambda t: episodes(src, t, rules), as_of_s)
-        local = noshow.portable(src, ("portable", *key, bool(weights.extra)), with_signals=bool(weights.extra))
+        local, moments, history = scan_copy(src, as_of_s, ("scan-copy", *key), with_signals=bool(weights.extra))
         try:
             # The copy's tables have the same names every time, so its query
             # too is compiled once (a second of a rescan's time otherwise).
-            lkey = ("noshow-portable", *nkey, local.reminders is None)
-            return rows, compiled.arrow(local.backend, lkey, lambda t: noshow_scores(local, t, weights, utc_offset_s),
-                                        as_of_s).to_pandas()
+            lkey = ("noshow-summed", *nkey, local.reminders is None)
+            build = lambda t: noshow.scores(  # noqa: E731
+                local, moments.mutate(as_of_s=ibis.literal(int(t), "int64")), weights, utc_offset_s,
+                history=history).select(NOSHOW_COLUMNS)
+            return rows, compiled.arrow(local.backend, lkey, build, as_of_s).to_pandas()
         finally:
             local.backend.disconnect()
     con = src.backend

@@ -60,6 +60,13 @@ class Sources:
     # (ingest.AppointmentSignal): appointment_id, name, value. Read only by a
     # fitted no-show score that learned a weight for them (risk/noshow.py).
     signals: ibis.Table | None = None
+    # The appointments without their session markers (appointment_id,
+    # episode_id, start_s, booked_s, cancelled_s, status, episode_ended_s):
+    # in the operational database the markers are a join and a group-by
+    # over every marker, which a query that reads no marker (the scan's
+    # no-show facts, engagement/query.scan_copy) need not pay for. Optional:
+    # elsewhere `appointments` serves.
+    bookings: ibis.Table | None = None
 
 
 def _epoch(col):
@@ -171,10 +178,13 @@ def from_django(practice_id: int | None = None, targeted: bool = False) -> Sourc
                                        taken_s=_date_epoch(m.taken_on), total=m.total.cast("float64")))
     breaks = b.select(episode_id=b.episode_id, starts_s=_date_epoch(b.starts),
                       ends_s=_date_epoch(b.ends) + DAY)
+    bookings = a.select(appointment_id=a.id, episode_id=a.episode_id, start_s=_epoch(a.start),
+                        booked_s=_epoch(a.booked_at), cancelled_s=_epoch(a.cancelled_at), status=a.status)
     return Sources(_with_episode_end(appts, episodes), episodes, clients, _with_episode_end(measures, episodes),
                    breaks, con, reminders=_reminders(con, practice_id, e if targeted else None),
                    words=_words(con, practice_id, e if targeted else None),
-                   signals=_signals(con, practice_id, a if targeted else None))
+                   signals=_signals(con, practice_id, a if targeted else None),
+                   bookings=_with_episode_end(bookings, episodes))
 
 
 def _signals(con, practice_id, appointments=None) -> ibis.Table:

@@ -87,6 +87,24 @@ def decrypt(value: str) -> str:
         raise DecryptionError("No configured key opens this text (was a key removed before rotating?).")
 
 
+def decrypt_many(values) -> list[str]:
+    """decrypt() of each value, with the keys looked up once rather than per
+    value (a tenth of the cost of opening a scan's 60,000 record numbers)."""
+    fernet, n = _fernet(keys()), len(PREFIX)
+    out = []
+    for value in values:
+        if not value:
+            out.append("")
+            continue
+        if not value.startswith(PREFIX):
+            raise DecryptionError("A stored value is not encrypted; refusing to show it as if it were.")
+        try:
+            out.append(fernet.decrypt(value[n:].encode()).decode())
+        except InvalidToken:
+            raise DecryptionError("No configured key opens this text (was a key removed before rotating?).")
+    return out
+
+
 def rotate(value):
     """The same text (or bytes) re-encrypted under the newest key; empty and
     NULL stay as they are, and a value not yet encrypted is encrypted."""

@@ -27,7 +27,6 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
 
 from . import noshow
 from .noshow import DEFAULT, LEAD_STEPS, Weights
@@ -142,6 +141,8 @@ def fit_weights(frame: pd.DataFrame) -> Weights:
         grad = np.concatenate([X.T @ (p - y), [np.sum((p - y) * rest)], Z.T @ (p - y)])
         d = t - t0
         return nll + PULL * d @ d, grad + 2 * PULL * d
+
+    from scipy.optimize import minimize   # here: SciPy costs a second to import, and most scans never fit
 
     t = minimize(loss, t0, jac=True, method="L-BFGS-B").x
     # Back to raw units: w * (s - mu) / sd = (w / sd) * s - (w * mu / sd), the second into the steps.

@@ -171,6 +171,51 @@ def frame(expr: ibis.Table, key=None):
     return PandasData.convert_table(pd.DataFrame.from_records(rows, columns=names), expr.schema())
 
 
+def history_by_episode(src, as_of_s: int) -> ibis.Table:
+    """Every client's sessions that counted (COUNTED) before `as_of_s`, summed
+    up per client and episode: what booking_facts reads of a history for
+    appointments all scored as of that one moment (a scan's). A plain filter
+    and group-by, cheap in any database, and a row per episode instead of
+    a row per appointment to copy out."""
+    T = ibis.literal(int(as_of_s), "int64")
+    a = src.appointments
+    a = a.mutate(**({} if "event_s" in a.columns else {"event_s": event_s(a)}))
+    a = a.filter(a.status.isin(COUNTED) & (a.event_s < T))
+    ep = src.episodes.select(k_ep="episode_id", h_client="client_id")
+    j = a.inner_join(ep, a.episode_id == ep.k_ep)
+    came, missed = j.status == "attended", j.status.isin(MISSED)
+    return j.group_by(h_client="h_client", h_episode="episode_id").agg(
+        h_events=j.status.count(),
+        h_missed=missed.count(where=missed),
+        h_attended=came.count(where=came),
+        h_last_event_s=j.event_s.max(),
+        h_last_missed_s=ibis.ifelse(missed, j.event_s, ibis.null("int64")).max(),
+    )
+
+
+def _facts_from_summaries(m: ibis.Table, history: ibis.Table) -> ibis.Table:
+    """booking_facts' counts from per-episode summaries: sums of counts, the
+    latest of latest times. The appointment itself is never among them: it
+    starts at or after the moment and is not cancelled before it, so it has
+    not yet become a fact (upcoming_appointments), which is what booking_facts
+    excludes it for."""
+    j = m.left_join(history, m.client_id == history.h_client)
+    here = j.h_episode == j.episode_id
+
+    def total(col):
+        return col.sum().cast("int64").fill_null(0)
+
+    return j.group_by(["appointment_id", "episode_id", "client_id", "start_s", "booked_s", "as_of_s",
+                       "birth_s"]).agg(
+        n_events=total(j.h_events),
+        n_missed=total(j.h_missed),
+        n_attended=total(j.h_attended),
+        n_attended_here=total(ibis.ifelse(here, j.h_attended, 0)),
+        last_event_s=j.h_last_event_s.max(),
+        last_missed_s=j.h_last_missed_s.max(),
+    )
+
+
 def signal_values(src, facts: ibis.Table, names) -> ibis.Table:
     """Add s_<name>, each appointment's imported signal (null where the
     export had none), for the names a fitted score reads."""
@@ -186,7 +231,7 @@ def signal_values(src, facts: ibis.Table, names) -> ibis.Table:
     return facts.left_join(wide, facts.appointment_id == wide.k_sig).drop("k_sig")
 
 
-def booking_facts(src, moments: ibis.Table) -> ibis.Table:
+def booking_facts(src, moments: ibis.Table, history: ibis.Table | None = None) -> ibis.Table:
     """What was known of each appointment in `moments` at its `as_of_s`.
 
     `moments` has appointment_id, episode_id, start_s, booked_s and as_of_s
@@ -194,6 +239,10 @@ def booking_facts(src, moments: ibis.Table) -> ibis.Table:
     history is gathered across all their episodes, so a returning client's
     intake is scored with what happened last time; only events dated before
     `as_of_s` are read, so a backtest is honest.
+
+    `history`: the clients' histories already summed up per episode as of
+    the one moment every row of `moments` shares (`history_by_episode`, a
+    scan's), instead of read from every appointment (scan_copy says why).
     """
     ep = src.episodes.select(k_ep="episode_id", client_id="client_id")
     m = moments.inner_join(ep, moments.episode_id == ep.k_ep).drop("k_ep")
@@ -202,6 +251,8 @@ def booking_facts(src, moments: ibis.Table) -> ibis.Table:
         m = m.left_join(c, m.client_id == c.k_client).drop("k_client")
     else:
         m = m.mutate(birth_s=ibis.null("int64"))
+    if history is not None:
+        return _with_reminders(src, moments, _facts_from_summaries(m, history))
 
     a = src.appointments
     a = a.mutate(**({} if "event_s" in a.columns else {"event_s": event_s(a)}))
@@ -229,6 +280,10 @@ def booking_facts(src, moments: ibis.Table) -> ibis.Table:
         last_event_s=j.h_event_s.max(),
         last_missed_s=ibis.ifelse(missed, j.h_event_s, ibis.null("int64")).max(),
     )
+    return _with_reminders(src, moments, facts)
+
+
+def _with_reminders(src, moments: ibis.Table, facts: ibis.Table) -> ibis.Table:
     rem = getattr(src, "reminders", None)
     if rem is None:
         return facts.mutate(n_reminders=ibis.literal(0, "int64"))
@@ -241,12 +296,12 @@ def booking_facts(src, moments: ibis.Table) -> ibis.Table:
 
 
 def scores(src, moments: ibis.Table, weights: Weights = DEFAULT, utc_offset_s: int = 0,
-           signals=()) -> ibis.Table:
+           signals=(), history: ibis.Table | None = None) -> ibis.Table:
     """The no-show probability of each appointment in `moments`, with each
     signal's part in it (`n_<signal>`) for the reasons in words. `signals`:
     imported signals to add as s_<name> (the fit reads them); those the
-    weights have a weight for count in the score."""
-    f = signal_values(src, booking_facts(src, moments), set(signals) | set(weights.extra))
+    weights have a weight for count in the score. `history`: see booking_facts."""
+    f = signal_values(src, booking_facts(src, moments, history), set(signals) | set(weights.extra))
     local = f.start_s + utc_offset_s
     day = (local / DAY).floor().cast("int64")
     lead_days = ibis.greatest(day - ((f.booked_s + utc_offset_s) / DAY).floor().cast("int64"), 0)
@@ -329,5 +384,5 @@ def probability(logit: float) -> float:
     return 1.0 / (1.0 + math.exp(-logit))
 
 
-__all__ = ["scores", "booking_facts", "upcoming_appointments", "reasons", "Weights", "DEFAULT", "W",
+__all__ = ["scores", "booking_facts", "history_by_episode", "upcoming_appointments", "reasons", "Weights", "DEFAULT", "W",
            "SIGNALS", "LEAD_STEPS", "COLUMNS", "MODEL_VERSION"]

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.db import connection
-from django.test import override_settings
+from django.test import SimpleTestCase, override_settings
 
 from stillhere.channels.sms.providers import Twilio
 from stillhere.clients.models import Client, SessionMarker
@@ -180,3 +180,22 @@ def miss(tc):
     tick(DAY1 + td(days=4))
     tc.approve_all()
     tick(DAY1 + td(days=4))
+
+
+class DecryptManyTestCase(SimpleTestCase):
+    """The scan opens record numbers in bulk (crypto.decrypt_many): the same
+    text as decrypt() one by one, under whichever configured key wrote each,
+    and the same refusals."""
+
+    def test_many_values_open_as_one_by_one_and_plain_text_is_refused(self):
+        old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+        with override_settings(FIELD_ENCRYPTION_KEYS=[old]):
+            older = crypto.encrypt("c-000017")
+        with override_settings(FIELD_ENCRYPTION_KEYS=[new, old]):
+            values = [crypto.encrypt("c-000001"), "", None, older, crypto.encrypt("Zoë-7")]
+            self.assertEqual(crypto.decrypt_many(values), ["c-000001", "", "", "c-000017", "Zoë-7"])
+            self.assertEqual(crypto.decrypt_many(values), [crypto.decrypt(v) for v in values])
+            with self.assertRaises(DecryptionError):
+                crypto.decrypt_many([values[0], "c-000002"])
+        with override_settings(FIELD_ENCRYPTION_KEYS=[new]), self.assertRaises(DecryptionError):
+            crypto.decrypt_many([older])

@@ -1,12 +1,19 @@
 """Store and load a fitted model: a FittedModel row and a 0600 joblib file."""
 
+from __future__ import annotations
+
 import os
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 import joblib
+
 from django.conf import settings
 
-from .fit import Fitted
+if TYPE_CHECKING:
+    # Only a name here: importing fit.py pulls in scikit-learn and SciPy, about
+    # 2 s that every scan paid to look up a model it usually does not have.
+    from .fit import Fitted
 
 
 def _dir():

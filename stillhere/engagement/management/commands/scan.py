@@ -28,6 +28,11 @@ def parse_as_of(value: str, tz) -> datetime:
 class Command(BaseCommand):
     help = ("Compute engagement states and dropout/no-show risks for every episode, record state "
             "changes with their reasons and store the scores. With --as-of, an honest backtest.")
+    # Django's checks import every URL and so every view (the API, the PDF
+    # report, the de-identifier and its language models): about 5 s of a
+    # cron job's morning scan spent on imports it never uses. `stillhere
+    # check` and every web start still run them.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--as-of", help="date (YYYY-MM-DD, start of that day) or ISO date-time; default now "
