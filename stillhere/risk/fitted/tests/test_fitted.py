@@ -143,11 +143,11 @@ class FittedTests(ModelDir, TestCase):
         from stillhere.clients.models import Episode
 
         as_of = int(AS_OF.timestamp())
-        recorded = rows.training_rows(from_django(self.practice.pk), as_of, step_days=14, silence_days=120)
+        recorded = rows.training_rows(from_django(self.practice.pk), as_of, step_days=28, silence_days=120)
         Episode.objects.filter(practice=self.practice, end_reason="no_goodbye").update(
             ended=None, end_reason="", state=Episode.State.LAPSED)
-        silent = rows.training_rows(from_django(self.practice.pk), as_of, step_days=14, silence_days=120)
-        self.assertEqual(rows.training_rows(from_django(self.practice.pk), as_of, step_days=14).y.sum(), 0)
+        silent = rows.training_rows(from_django(self.practice.pk), as_of, step_days=28, silence_days=120)
+        self.assertEqual(rows.training_rows(from_django(self.practice.pk), as_of, step_days=28).y.sum(), 0)
         self.assertGreater(silent.y.sum(), 0)
         # The silence finds most of the dropouts the record had (by the last moment whose silence is over).
         self.assertGreater(silent.groupby("episode_id").y.max().sum(),
@@ -161,7 +161,7 @@ class FittedTests(ModelDir, TestCase):
         later.start, later.booked_at = AS_OF + timedelta(days=10), AS_OF + timedelta(days=2)
         later.status = "scheduled"
         later.save()
-        again = rows.training_rows(from_django(self.practice.pk), as_of, step_days=14, silence_days=120)
+        again = rows.training_rows(from_django(self.practice.pk), as_of, step_days=28, silence_days=120)
         pd.testing.assert_series_equal(silent.y.reset_index(drop=True), again.y.reset_index(drop=True))
 
     def test_too_few_events_keeps_default(self):
