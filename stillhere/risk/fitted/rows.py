@@ -45,21 +45,17 @@ def features_at(src: Sources, T: int) -> pd.DataFrame:
     return f.select("episode_id", "risk", *COLUMNS).execute()
 
 
-def _last_word(src: Sources, as_of_s: int):
-    """Each episode's last word from the client known at as-of (a session
-    attended or still booked, a cancellation; a missed session is no word),
-    by episode id; an episode with none is missing."""
-    a = src.appointments
-    # Only what was known at as-of: appointments booked by then (or, with no
-    # booking time, held before it). One still ahead at as-of is a booking,
-    # word from the client when it was made, whatever became of it later.
-    a = a.filter((a.booked_s.isnull() & (a.start_s < as_of_s)) | (a.booked_s < as_of_s))
-    ahead = a.start_s >= as_of_s
-    cancelled = a.status.isin(["cancelled", "late_cancel", "rescheduled"]) & (a.cancelled_s < as_of_s)
-    word = ibis.cases((cancelled, a.cancelled_s), (ahead, a.booked_s), else_=a.start_s)
-    spoke = a.filter(ahead | (a.status != "no_show")).mutate(word_s=word)
-    latest = spoke.group_by("episode_id").agg(last_word_s=spoke.word_s.max()).execute()
-    return latest.set_index("episode_id")["last_word_s"]
+def _quiet(src: Sources, as_of_s: int, silence_days: int) -> set:
+    """Episodes with no word from the client for `silence_days` before as-of
+    and nothing still booked, read from the scan's own features as of then
+    (the same contact the scan counts after a missed session: a session
+    attended, a booking made, a cancellation, a logged call or reply; a
+    missed session is no word), so nothing after as-of is read."""
+    f = episode_features(src, as_of_s)
+    word = ibis.greatest(*[f[c].fill_null(f.started_s) for c in
+                           ("last_attended_s", "last_booking_made_s", "last_cancel_s", "last_word_s")])
+    quiet = f.filter(f.next_booking_s.isnull() & (word < as_of_s - silence_days * DAY))
+    return set(quiet.select("episode_id").execute().episode_id.tolist())
 
 
 def moments(start_s: int, end_s: int, step_days: int = STEP_DAYS) -> list[int]:
@@ -92,10 +88,8 @@ def training_rows(src: Sources, as_of_s: int, step_days: int = STEP_DAYS,
     eps["left_s"] = eps["left_s"].fillna(eps.started_s.astype("float64"))
     eps["inferred"] = False
     if silence_days:
-        word = _last_word(src, as_of_s).reindex(eps.episode_id).to_numpy(dtype="float64")
-        word = pd.Series(word, index=eps.index).fillna(eps.started_s.astype("float64"))
         open_ = eps.ended_s.isna() & (eps.end_reason.fillna("") == "")
-        eps["inferred"] = open_ & (word < as_of_s - silence_days * DAY) & (eps.started_s < as_of_s)
+        eps["inferred"] = open_ & eps.episode_id.isin(_quiet(src, as_of_s, silence_days))
         eps.loc[eps.inferred, "end_reason"] = "no_goodbye"
     ends = eps.set_index("episode_id")
     frames = []
@@ -116,7 +110,7 @@ def training_rows(src: Sources, as_of_s: int, step_days: int = STEP_DAYS,
         # lasted the practice's long-silence time: until then the episode is
         # open, as the scan still sees it (a lapse), and its client is one
         # who left; after it, it is over.
-        keep = ~(e.inferred.values & (e.left_s.values + silence_days * DAY < T)) if silence_days else slice(None)
+        keep = ~(e.inferred.values & (e.left_s.values + (silence_days or 0) * DAY < T))
         df, e = df[keep], e[keep]
         no_goodbye = e.end_reason.values == "no_goodbye"
         df["y"] = (no_goodbye & (e.left_s.values <= T + HORIZON_DAYS * DAY)).astype(int)
