@@ -30,6 +30,7 @@ import pandas as pd
 
 from . import noshow
 from .noshow import DEFAULT, LEAD_STEPS, Weights
+from .ranking import auc
 
 MIN_APPOINTMENTS = 300
 MIN_NOSHOWS = 30
@@ -204,17 +205,7 @@ def _measures(y, p) -> dict:
     log_loss = -np.mean(y * np.log(p) + (1 - y) * np.log1p(-p))
     positives = int(y.sum())
     return {"log_loss": float(log_loss), "brier": float(np.mean((y - p) ** 2)),
-            "auc": _auc(y, p, positives) if 0 < positives < len(y) else None, "mean": float(p.mean())}
-
-
-def _auc(y, p, positives: int) -> float:
-    """The chance a no-show scores above an attended session (ties count
-    half): the Mann-Whitney U over the number of pairs, on average ranks."""
-    _, inverse, counts = np.unique(p, return_inverse=True, return_counts=True)
-    upper = np.cumsum(counts)
-    ranks = (upper - (counts - 1) / 2.0)[inverse]   # 1-based average rank of each value
-    negatives = len(y) - positives
-    return float((ranks[y == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+            "auc": auc(y, p) if 0 < positives < len(y) else None, "mean": float(p.mean())}
 
 
 # --- the practice's stored choice -------------------------------------------

@@ -22,11 +22,12 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
-from scipy.stats import rankdata
 from sklearn.metrics import brier_score_loss
 from threadpoolctl import threadpool_limits
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+
+from stillhere.risk.ranking import auc as _auc
 
 from . import decision
 from .rows import FEATURES, GROUP_PREFIX, group_names
@@ -46,18 +47,6 @@ def ece(p, y, bins=10) -> float:
     idx = np.clip(np.searchsorted(edges[1:-1], p, side="right"), 0, bins - 1)
     return float(sum(abs(p[idx == b].mean() - y[idx == b].mean()) * (idx == b).mean()
                      for b in range(bins) if (idx == b).any()))
-
-
-def _auc(y, p):
-    """AUC from ranks (Mann-Whitney), ties averaged: the same figure as
-    scikit-learn's roc_auc_score, without its checks on every bootstrap draw."""
-    y = np.asarray(y).astype(bool)
-    n1 = int(y.sum())
-    n0 = len(y) - n1
-    if n1 == 0 or n0 == 0:
-        return float("nan")
-    r = rankdata(p)
-    return float((r[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
 def interval(y, p, metric, n=200, seed=0):
@@ -142,13 +131,14 @@ def _fit(rows) -> Fitted:
                                 "fitted_auc": _auc(cal.y_now.to_numpy()[at], p[at]),
                                 "default_auc": _auc(cal.y_now.to_numpy()[at], d[at])}
     m["top_signals"] = top_signals(model, cal)
+    def fairness(column):   # {"fitted": [...], "default": [...]}, by the groups in one column
+        return {name: by_group(cal.y.to_numpy(), q, cal[column].to_numpy())
+                for name, q in (("fitted", p), ("default", d))}
+
     if "age_band" in cal.columns:
-        m["fairness"] = {name: by_group(cal.y.to_numpy(), q, cal.age_band.to_numpy())
-                         for name, q in (("fitted", p), ("default", d))}
-    # Groups the practice imported for this report: {group: {"fitted": [...], "default": [...]}}.
-    m["fairness_groups"] = {g: {name: by_group(cal.y.to_numpy(), q, cal[GROUP_PREFIX + g].to_numpy())
-                                for name, q in (("fitted", p), ("default", d))}
-                            for g in group_names(cal)}
+        m["fairness"] = fairness("age_band")
+    # Groups the practice imported for this report, each by its name.
+    m["fairness_groups"] = {g: fairness(GROUP_PREFIX + g) for g in group_names(cal)}
     better = m["fitted"]["auc"] > m["default"]["auc"]
     if events < MIN_EVENTS:
         in_use, why = False, (f"Not in use: only {events} dropouts in the held-out period; "
