@@ -54,14 +54,14 @@ PER_PAGE = 50
 
 
 def heading_page(rows: list, group: int, kind: str, page: int) -> tuple[list, int, int]:
-    """The cards a heading shows: (shown, first shown's number, pages)."""
+    """The cards a heading shows: (shown, page, pages)."""
     if group == SAFETY:
         return rows, 1, 1
     if not kind:
         return rows[:PER_HEADING], 1, 1
     pages = max(1, -(-len(rows) // PER_PAGE))
     page = min(max(page, 1), pages)
-    return rows[(page - 1) * PER_PAGE:page * PER_PAGE], (page - 1) * PER_PAGE + 1, pages
+    return rows[(page - 1) * PER_PAGE:page * PER_PAGE], page, pages
 
 
 def _page_number(params) -> int:
@@ -82,11 +82,13 @@ def inbox(request):
     page = _page_number(request.GET)
     groups, shown_cards = [], []
     for title, rows in ((t, list(r)) for t, r in groupby(summary["cards"], key=lambda c: c.group_title)):
-        shown, first, pages = heading_page(rows, rows[0].group, kind, page)
+        shown, at, pages = heading_page(rows, rows[0].group, kind, page)
         shown_cards += shown
-        groups.append({"title": title, "key": KIND_OF[rows[0].group], "rows": shown, "total": len(rows),
-                       "first": first, "last": first + len(shown) - 1, "pages": pages,
-                       "page": (first - 1) // PER_PAGE + 1})
+        key = KIND_OF[rows[0].group]
+        first = (at - 1) * PER_PAGE + 1
+        groups.append({"title": title, "key": key, "rows": shown, "total": len(rows), "first": first,
+                       "last": first + len(shown) - 1, "pages": pages, "page": at,
+                       "all": "?" + urlencode({k: v for k, v in (("clinician", clinician or ""), ("kind", key)) if v})})
     # Only the clients the page shows were seen.
     record(InboxViewed(practice=m.practice, actor=request.user, count=summary["count"],
                        clients=shown_cards + list(changes)))
@@ -95,8 +97,6 @@ def inbox(request):
         clinicians = list(m.practice.members.filter(role__in=["clinician", "director"]).select_related("user")
                           .order_by("user__first_name", "user__last_name", "id"))
     query = urlencode({k: v for k, v in (("clinician", clinician or ""), ("kind", kind)) if v})
-    for g in groups:
-        g["all"] = "?" + urlencode({k: v for k, v in (("clinician", clinician or ""), ("kind", g["key"])) if v})
     return render(request, "engagement/inbox.html", summary | {
         "groups": groups, "changes": changes, "now": now,
         "tz": m.practice.timezone, "clinicians": clinicians, "clinician": clinician, "kind": kind,

@@ -232,7 +232,7 @@ def read(path, kind: str, mapping: Mapping, tz: ZoneInfo, report, label: str, tr
                 for src, target, memo, parse, name, required, when_empty, dated in plan:
                     cell = row[src].strip() if src.__class__ is int else src if src.__class__ is str else \
                         " ".join(row[i].strip() for i in src).strip()
-                    if memo is None and target[0] == "g":
+                    if memo is None and target.startswith("group:"):
                         # A group for the fairness report ([clients.groups] in the mapping):
                         # the cell's text as it is; an empty cell: not recorded.
                         rec.setdefault("groups", {})[target[6:]] = cell[:GROUP_CHARS] or None
